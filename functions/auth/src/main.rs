@@ -1,0 +1,17 @@
+//! The `auth` Lambda function: builds the shared state once, then serves requests with its handler.
+
+use lambda_http::{Error, Request, run, service_fn, tracing};
+use vimcar::AppState;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let state = AppState::from_env().await.inspect_err(|error| {
+        tracing::error!(error = format!("{error:#}"), "auth cannot start");
+    })?;
+    let state = &state;
+    run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(vimcar::handlers::auth(state, request).await)
+    }))
+    .await
+}

@@ -1,0 +1,249 @@
+//! Typed configuration, read once from the environment.
+//!
+//! Every environment variable the project reads is read here, and each has a default or a clear error. The README's
+//! configuration table lists the same variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The shortest signing secret accepted, in bytes (HS256 wants at least as many bits as its output).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Token lifetime when `JWT_TTL_SECONDS` is unset: five minutes, as Flask-JWT's default.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
+/// The longest token lifetime accepted.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// SQLite file when `SQLITE_PATH` is unset.
+pub const DEFAULT_SQLITE_PATH: &str = "vimcar.db";
+/// DynamoDB table name (or prefix) when `USERS_TABLE` is unset.
+pub const DEFAULT_USERS_TABLE: &str = "vimcar-users";
+
+/// A configuration mistake, named after the variable that caused it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not set: {hint}")]
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+    },
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where users are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// An embedded SQLite file, for local runs and tests.
+    Sqlite { path: PathBuf },
+    /// DynamoDB, in production or on a local DynamoDB-compatible server.
+    DynamoDb {
+        /// Table name, or the prefix of the table names.
+        table: String,
+        /// An endpoint URL for a local server; `None` uses the standard AWS endpoint resolution.
+        endpoint: Option<String>,
+    },
+}
+
+/// How tokens are signed and how long they live.
+#[derive(Clone)]
+pub struct TokenConfig {
+    pub secret: SecretString,
+    pub ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("secret", &"[redacted]")
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+/// The whole configuration of a function.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub storage: StorageConfig,
+    pub tokens: TokenConfig,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(env_lookup)
+    }
+
+    /// Reads the configuration through `lookup`, which answers a variable's value (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            storage: StorageConfig::from_lookup(&lookup)?,
+            tokens: TokenConfig::from_lookup(&lookup)?,
+        })
+    }
+}
+
+impl StorageConfig {
+    /// Reads `USERS_BACKEND` and the variables of the chosen backend from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(env_lookup)
+    }
+
+    /// Reads the storage configuration through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match lookup("USERS_BACKEND").as_deref().unwrap_or("sqlite") {
+            "sqlite" => Ok(Self::Sqlite {
+                path: lookup("SQLITE_PATH")
+                    .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned())
+                    .into(),
+            }),
+            "dynamodb" => Ok(Self::DynamoDb {
+                table: lookup("USERS_TABLE").unwrap_or_else(|| DEFAULT_USERS_TABLE.to_owned()),
+                endpoint: lookup("DYNAMODB_ENDPOINT"),
+            }),
+            other => Err(ConfigError::Invalid {
+                name: "USERS_BACKEND",
+                reason: format!("expected `sqlite` or `dynamodb`, got `{other}`"),
+            }),
+        }
+    }
+}
+
+impl TokenConfig {
+    /// Reads `VIMCAR_SECRET` and `JWT_TTL_SECONDS` through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = lookup("VIMCAR_SECRET").ok_or(ConfigError::Missing {
+            name: "VIMCAR_SECRET",
+            hint: "set it to a random string of at least 32 bytes, e.g. `openssl rand -hex 32`",
+        })?;
+        let secret = SecretString::from(secret);
+        let length = secret.expose_secret().len();
+        if length < MIN_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                name: "VIMCAR_SECRET",
+                reason: format!(
+                    "it is {length} bytes long; at least {MIN_SECRET_BYTES} are required"
+                ),
+            });
+        }
+        let ttl = match lookup("JWT_TTL_SECONDS") {
+            None => DEFAULT_TOKEN_TTL,
+            Some(raw) => parse_ttl(&raw)?,
+        };
+        Ok(Self { secret, ttl })
+    }
+}
+
+fn parse_ttl(raw: &str) -> Result<Duration, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        name: "JWT_TTL_SECONDS",
+        reason: format!(
+            "expected whole seconds from 1 to {}, got `{raw}`",
+            MAX_TOKEN_TTL.as_secs()
+        ),
+    };
+    let seconds: u64 = raw.trim().parse().map_err(|_| invalid())?;
+    let ttl = Duration::from_secs(seconds);
+    if seconds == 0 || ttl > MAX_TOKEN_TTL {
+        return Err(invalid());
+    }
+    Ok(ttl)
+}
+
+fn env_lookup(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_vimcar_db_and_five_minute_tokens() {
+        let config = Config::from_lookup(lookup(&[("VIMCAR_SECRET", SECRET)])).unwrap();
+        assert_eq!(
+            config.storage,
+            StorageConfig::Sqlite {
+                path: "vimcar.db".into()
+            }
+        );
+        assert_eq!(config.tokens.ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_missing_secret_is_refused_with_a_hint() {
+        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("VIMCAR_SECRET is not set"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_secret_shorter_than_32_bytes_is_refused() {
+        let err = Config::from_lookup(lookup(&[("VIMCAR_SECRET", &SECRET[..31])])).unwrap_err();
+        assert!(err.to_string().contains("31 bytes"), "{err}");
+    }
+
+    #[test]
+    fn the_secret_never_appears_in_debug_output() {
+        let config = Config::from_lookup(lookup(&[("VIMCAR_SECRET", SECRET)])).unwrap();
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn the_token_lifetime_comes_from_jwt_ttl_seconds() {
+        let config = Config::from_lookup(lookup(&[
+            ("VIMCAR_SECRET", SECRET),
+            ("JWT_TTL_SECONDS", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(config.tokens.ttl, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_zero_negative_or_non_numeric_lifetime_is_refused() {
+        for bad in ["0", "-5", "ten", "86401"] {
+            let err = Config::from_lookup(lookup(&[
+                ("VIMCAR_SECRET", SECRET),
+                ("JWT_TTL_SECONDS", bad),
+            ]))
+            .unwrap_err();
+            assert!(err.to_string().contains("JWT_TTL_SECONDS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn dynamodb_takes_its_table_and_endpoint_from_the_environment() {
+        let storage = StorageConfig::from_lookup(lookup(&[
+            ("USERS_BACKEND", "dynamodb"),
+            ("USERS_TABLE", "t"),
+            ("DYNAMODB_ENDPOINT", "http://127.0.0.1:5000"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            storage,
+            StorageConfig::DynamoDb {
+                table: "t".into(),
+                endpoint: Some("http://127.0.0.1:5000".into())
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_backend_is_refused() {
+        let err = StorageConfig::from_lookup(lookup(&[("USERS_BACKEND", "postgres")])).unwrap_err();
+        assert!(err.to_string().contains("USERS_BACKEND"), "{err}");
+    }
+}

@@ -1,0 +1,73 @@
+use http::{Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::auth::TokenError;
+use crate::error::ApiError;
+use crate::http::{bearer_token, json_response, require_method};
+use crate::state::AppState;
+use crate::users::{Cursor, FieldError, PageSize};
+
+pub(super) async fn handle(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+    require_method(&request, Method::GET)?;
+    let token = bearer_token(request.headers())?;
+    let claims = state.tokens.verify(token).map_err(|e| match e {
+        TokenError::Expired => ApiError::Unauthorized("The token has expired"),
+        TokenError::Invalid => ApiError::Unauthorized("The token is invalid"),
+    })?;
+    // A token outlives nothing: once its user is deleted, it opens no door.
+    if state.users.get(claims.sub).await?.is_none() {
+        return Err(ApiError::Unauthorized("The token is invalid"));
+    }
+    let (size, after) = page_query(&request)?;
+    let page = state.users.list(after, size).await?;
+    let mut response = json_response(StatusCode::OK, &page.users)?;
+    if let Some(next) = page.next {
+        let link = format!(
+            "</api/users?limit={}&cursor={}>; rel=\"next\"",
+            size.get(),
+            next.encode()
+        );
+        let link = link
+            .parse()
+            .map_err(|e: http::header::InvalidHeaderValue| ApiError::Internal(e.into()))?;
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+/// Reads `limit` and `cursor`, reporting every bad parameter at once.
+fn page_query(request: &Request) -> Result<(PageSize, Option<Cursor>), ApiError> {
+    let query = request.query_string_parameters();
+    let mut errors = Vec::new();
+    let mut single = |name: &'static str| match query.all(name).unwrap_or_default().as_slice() {
+        [] => None,
+        [value] => Some(value.to_string()),
+        _ => {
+            errors.push(FieldError::new(name, "must be given at most once"));
+            None
+        }
+    };
+    let limit = single("limit");
+    let cursor = single("cursor");
+    let size = match limit.map(|raw| PageSize::parse(&raw)) {
+        None => PageSize::default(),
+        Some(Ok(size)) => size,
+        Some(Err(message)) => {
+            errors.push(FieldError::new("limit", message));
+            PageSize::default()
+        }
+    };
+    let after = match cursor.map(|raw| Cursor::decode(&raw)) {
+        None => None,
+        Some(Ok(cursor)) => Some(cursor),
+        Some(Err(message)) => {
+            errors.push(FieldError::new("cursor", message));
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok((size, after))
+    } else {
+        Err(ApiError::InvalidQuery(errors))
+    }
+}

@@ -1,0 +1,63 @@
+//! What a function builds once at start-up and shares across every request it serves.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::auth::{PasswordHasher, Tokens};
+use crate::config::{Config, StorageConfig};
+use crate::users::UserRepository;
+
+/// The application's long-lived parts: the repository (and its connections or SDK client), the hasher and the
+/// token keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub users: Arc<dyn UserRepository>,
+    pub hasher: PasswordHasher,
+    pub tokens: Tokens,
+}
+
+impl AppState {
+    /// Reads the configuration from the environment and builds everything from it.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        Self::new(&config).await
+    }
+
+    /// Builds the state for `config`.
+    pub async fn new(config: &Config) -> anyhow::Result<Self> {
+        Self::with_repository(config, open_repository(&config.storage).await?)
+    }
+
+    /// Builds the state around an existing repository (tests share one between states).
+    pub fn with_repository(
+        config: &Config,
+        users: Arc<dyn UserRepository>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            users,
+            hasher: PasswordHasher::new()?,
+            tokens: Tokens::new(&config.tokens),
+        })
+    }
+}
+
+/// Opens the configured backend.
+pub async fn open_repository(storage: &StorageConfig) -> anyhow::Result<Arc<dyn UserRepository>> {
+    match storage {
+        #[cfg(feature = "sqlite")]
+        StorageConfig::Sqlite { path } => {
+            Ok(Arc::new(crate::users::sqlite::SqliteUsers::open(path)?))
+        }
+        #[cfg(not(feature = "sqlite"))]
+        StorageConfig::Sqlite { .. } => {
+            anyhow::bail!(
+                "USERS_BACKEND=sqlite, but this build has no SQLite support (feature `sqlite`)"
+            )
+        }
+        StorageConfig::DynamoDb { .. } => {
+            Err(anyhow::anyhow!("the DynamoDB backend is not built yet"))
+                .context("USERS_BACKEND=dynamodb")
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The SQLite backend: one embedded file, for local runs and tests.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use rusqlite_migration::{M, Migrations};
+use uuid::Uuid;
+
+use super::{
+    Credentials, Cursor, Email, Page, PageSize, PasswordHash, RepoError, UniqueField, User,
+    UserRepository, Username, format_timestamp, parse_timestamp,
+};
+
+/// The schema's versions, oldest first. Append; never edit one that has shipped.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
+    "../../migrations/sqlite/0001_create_users.sql"
+))];
+
+/// How long a writer waits for another process's lock before the request fails as unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const USER_COLUMNS: &str = "id, username, email, created_at";
+
+/// Users in one SQLite file. The connection is shared and used off the async runtime.
+#[derive(Clone)]
+pub struct SqliteUsers {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteUsers {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations, so a fresh checkout
+    /// works with no set-up step.
+    pub fn open(path: impl AsRef<Path>) -> anyhow::Result<Self> {
+        let path = path.as_ref();
+        let connection = Connection::open(path)
+            .with_context(|| format!("opening SQLite database {}", path.display()))?;
+        Self::from_connection(connection)
+    }
+
+    /// A private database in memory, gone when the last clone is dropped.
+    pub fn in_memory() -> anyhow::Result<Self> {
+        Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(mut connection: Connection) -> anyhow::Result<Self> {
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL lets the three functions and the admin command read while one of them writes.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut connection)
+            .context("applying SQLite migrations")?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` on the connection in a blocking thread, so SQLite's I/O never stalls the async runtime.
+    async fn with_connection<T, F>(&self, work: F) -> Result<T, RepoError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, RepoError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection
+                .lock()
+                .map_err(|_| RepoError::Internal(anyhow!("SQLite connection lock poisoned")))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| RepoError::Internal(anyhow!(e).context("SQLite task failed")))?
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqliteUsers {
+    async fn upgrade(&self) -> Result<(), RepoError> {
+        self.with_connection(|connection| {
+            Migrations::from_slice(MIGRATIONS)
+                .to_latest(connection)
+                .context("applying SQLite migrations")
+                .map_err(RepoError::Internal)
+        })
+        .await
+    }
+
+    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+        let user = user.clone();
+        let hash = hash.map(|h| h.as_str().to_owned());
+        self.with_connection(move |connection| {
+            let inserted = connection.execute(
+                "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    user.id.to_string(),
+                    user.username.as_str(),
+                    user.email.as_str(),
+                    hash,
+                    format_timestamp(&user.created_at),
+                ],
+            );
+            match inserted {
+                Ok(_) => Ok(()),
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    Err(RepoError::Conflict(taken_fields(connection, &user)?))
+                }
+                Err(e) => Err(storage_error(e, "inserting a user")),
+            }
+        })
+        .await
+    }
+
+    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError> {
+        let username = username.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .query_row(
+                    "SELECT id, password_hash FROM users WHERE username = ?1",
+                    [&username],
+                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)),
+                )
+                .optional()
+                .map_err(|e| storage_error(e, "reading credentials"))?
+                .map(|(id, hash)| {
+                    Ok(Credentials {
+                        user_id: parse_id(&id)?,
+                        hash: hash.map(PasswordHash::new),
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        self.find_one("id", id.to_string()).await
+    }
+
+    async fn find(&self, username: &Username) -> Result<Option<User>, RepoError> {
+        self.find_one("username", username.as_str().to_owned())
+            .await
+    }
+
+    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, RepoError> {
+        let after = after.map(|c| c.user_id().to_string()).unwrap_or_default();
+        self.with_connection(move |connection| {
+            // One row more than asked tells whether another page follows.
+            let mut statement = connection
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"
+                ))
+                .map_err(|e| storage_error(e, "listing users"))?;
+            let mut users = statement
+                .query_map(params![after, (size.get() + 1) as i64], |row| {
+                    Ok(read_user(row))
+                })
+                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                .map_err(|e| storage_error(e, "listing users"))?
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if users.len() > size.get() {
+                users.truncate(size.get());
+                users.last().map(|user| Cursor::after(user.id))
+            } else {
+                None
+            };
+            Ok(Page { users, next })
+        })
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+    ) -> Result<bool, RepoError> {
+        let username = username.as_str().to_owned();
+        let hash = hash.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .execute(
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2",
+                    params![hash, username],
+                )
+                .map(|changed| changed > 0)
+                .map_err(|e| storage_error(e, "setting a password"))
+        })
+        .await
+    }
+
+    async fn delete(&self, username: &Username) -> Result<bool, RepoError> {
+        let username = username.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .execute("DELETE FROM users WHERE username = ?1", [username])
+                .map(|changed| changed > 0)
+                .map_err(|e| storage_error(e, "deleting a user"))
+        })
+        .await
+    }
+}
+
+impl SqliteUsers {
+    async fn find_one(
+        &self,
+        column: &'static str,
+        value: String,
+    ) -> Result<Option<User>, RepoError> {
+        self.with_connection(move |connection| {
+            connection
+                .query_row(
+                    &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
+                    [value],
+                    |row| Ok(read_user(row)),
+                )
+                .optional()
+                .map_err(|e| storage_error(e, "reading a user"))?
+                .transpose()
+        })
+        .await
+    }
+}
+
+/// Which of the user's unique fields another user already holds.
+fn taken_fields(connection: &Connection, user: &User) -> Result<Vec<UniqueField>, RepoError> {
+    let (username_taken, email_taken) = connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1), EXISTS (SELECT 1 FROM users WHERE email = ?2)",
+            params![user.username.as_str(), user.email.as_str()],
+            |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),
+        )
+        .map_err(|e| storage_error(e, "finding the conflicting field"))?;
+    let fields: Vec<UniqueField> = [
+        (username_taken, UniqueField::Username),
+        (email_taken, UniqueField::Email),
+    ]
+    .into_iter()
+    .filter_map(|(taken, field)| taken.then_some(field))
+    .collect();
+    if fields.is_empty() {
+        // The id collided, which a UUIDv7 never should.
+        return Err(RepoError::Internal(anyhow!(
+            "constraint violation on a user id"
+        )));
+    }
+    Ok(fields)
+}
+
+fn read_user(row: &Row<'_>) -> Result<User, RepoError> {
+    let column = |index: usize| {
+        row.get::<_, String>(index)
+            .map_err(|e| storage_error(e, "reading a user row"))
+    };
+    Ok(User {
+        id: parse_id(&column(0)?)?,
+        username: Username::from_stored(column(1)?),
+        email: Email::from_stored(column(2)?),
+        created_at: parse_timestamp(&column(3)?)
+            .map_err(|e| RepoError::Internal(anyhow!("stored created_at is invalid: {e}")))?,
+    })
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, RepoError> {
+    Uuid::parse_str(raw)
+        .map_err(|e| RepoError::Internal(anyhow!("stored user id {raw:?} is invalid: {e}")))
+}
+
+/// A locked database is worth retrying; anything else is a fault.
+fn storage_error(error: rusqlite::Error, doing: &str) -> RepoError {
+    let busy = matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    );
+    let error = anyhow!(error).context(format!("SQLite failed while {doing}"));
+    if busy {
+        RepoError::Unavailable(error)
+    } else {
+        RepoError::Internal(error)
+    }
+}
