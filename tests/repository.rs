@@ -1,1 +1,303 @@
+//! The repository behaviour suite: written once against the `UserRepository` trait and run on every backend.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use vimcar::users::{
+    Cursor, Email, PageSize, PasswordHash, RepoError, UniqueField, User, UserRepository, Username,
+};
+use vimcar_tests::user;
+
+type Users = Arc<dyn UserRepository>;
+
+fn hash(text: &str) -> PasswordHash {
+    PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${text}"))
+}
+
+async fn all_users(users: &Users) -> Vec<User> {
+    users
+        .list(None, PageSize::new(1000).unwrap())
+        .await
+        .unwrap()
+        .users
+}
+
+async fn an_inserted_user_can_be_read_back_every_way(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, Some(&hash("a"))).await.unwrap();
+
+    assert_eq!(users.get(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        users.find(&alice.username).await.unwrap(),
+        Some(alice.clone())
+    );
+    let credentials = users.credentials(&alice.username).await.unwrap().unwrap();
+    assert_eq!(credentials.user_id, alice.id);
+    assert_eq!(credentials.hash, Some(hash("a")));
+    assert_eq!(all_users(&users).await, vec![alice]);
+}
+
+async fn unknown_users_are_absent(users: Users) {
+    users.insert(&user("alice"), None).await.unwrap();
+    let nobody = Username::parse("nobody").unwrap();
+    assert_eq!(users.get(user("nobody").id).await.unwrap(), None);
+    assert_eq!(users.find(&nobody).await.unwrap(), None);
+    assert!(users.credentials(&nobody).await.unwrap().is_none());
+}
+
+async fn a_taken_username_is_a_conflict_and_writes_nothing(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, Some(&hash("a"))).await.unwrap();
+    let mut impostor = user("other");
+    impostor.username = alice.username.clone();
+
+    let err = users.insert(&impostor, Some(&hash("b"))).await.unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+        "{err:?}"
+    );
+    assert_eq!(all_users(&users).await, vec![alice.clone()]);
+    // The other user's email was not reserved by the failed attempt.
+    let mut retry = user("bob");
+    retry.email = impostor.email;
+    users.insert(&retry, None).await.unwrap();
+    // And the original password is untouched.
+    assert_eq!(
+        users
+            .credentials(&alice.username)
+            .await
+            .unwrap()
+            .unwrap()
+            .hash,
+        Some(hash("a"))
+    );
+}
+
+async fn a_taken_email_is_a_conflict_and_writes_nothing(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, None).await.unwrap();
+    let mut impostor = user("mallory");
+    impostor.email = alice.email.clone();
+
+    let err = users.insert(&impostor, None).await.unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Email]),
+        "{err:?}"
+    );
+    assert_eq!(all_users(&users).await, vec![alice]);
+    assert!(users.find(&impostor.username).await.unwrap().is_none());
+    // The username of the failed attempt is still free.
+    users.insert(&user("mallory"), None).await.unwrap();
+}
+
+async fn a_conflict_on_both_fields_names_both(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, None).await.unwrap();
+    let mut twin = user("twin");
+    twin.username = alice.username.clone();
+    twin.email = alice.email.clone();
+    let err = users.insert(&twin, None).await.unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
+        "{err:?}"
+    );
+}
+
+async fn a_user_without_a_password_has_no_hash(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, None).await.unwrap();
+    let credentials = users.credentials(&alice.username).await.unwrap().unwrap();
+    assert_eq!(credentials.user_id, alice.id);
+    assert_eq!(credentials.hash, None);
+}
+
+async fn setting_a_password_replaces_the_hash(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, None).await.unwrap();
+    assert!(
+        users
+            .set_password(&alice.username, &hash("new"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        users
+            .credentials(&alice.username)
+            .await
+            .unwrap()
+            .unwrap()
+            .hash,
+        Some(hash("new"))
+    );
+    assert!(
+        users
+            .set_password(&alice.username, &hash("newer"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        users
+            .credentials(&alice.username)
+            .await
+            .unwrap()
+            .unwrap()
+            .hash,
+        Some(hash("newer"))
+    );
+    assert_eq!(users.get(alice.id).await.unwrap(), Some(alice));
+}
+
+async fn setting_the_password_of_an_unknown_user_changes_nothing(users: Users) {
+    let nobody = Username::parse("nobody").unwrap();
+    assert!(!users.set_password(&nobody, &hash("x")).await.unwrap());
+    assert!(users.find(&nobody).await.unwrap().is_none());
+    assert!(all_users(&users).await.is_empty());
+}
+
+async fn deleting_a_user_frees_its_username_and_email(users: Users) {
+    let alice = user("alice");
+    let bob = user("bob");
+    users.insert(&alice, Some(&hash("a"))).await.unwrap();
+    users.insert(&bob, None).await.unwrap();
+
+    assert!(users.delete(&alice.username).await.unwrap());
+    assert_eq!(users.get(alice.id).await.unwrap(), None);
+    assert!(users.credentials(&alice.username).await.unwrap().is_none());
+    assert_eq!(all_users(&users).await, vec![bob]);
+    assert!(!users.delete(&alice.username).await.unwrap());
+
+    let again = user("alice");
+    users.insert(&again, None).await.unwrap();
+    assert_eq!(users.find(&again.username).await.unwrap(), Some(again));
+}
+
+async fn pages_list_every_user_exactly_once_in_registration_order(users: Users) {
+    let mut inserted = Vec::new();
+    for i in 0..7 {
+        let u = user(&format!("user{i}"));
+        users.insert(&u, None).await.unwrap();
+        inserted.push(u);
+    }
+    let size = PageSize::new(3).unwrap();
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut after = None;
+    loop {
+        let page = users.list(after, size).await.unwrap();
+        sizes.push(page.users.len());
+        seen.extend(page.users);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![3, 3, 1]);
+    assert_eq!(seen, inserted);
+}
+
+async fn a_page_that_ends_the_listing_has_no_next_cursor(users: Users) {
+    for i in 0..3 {
+        users
+            .insert(&user(&format!("user{i}")), None)
+            .await
+            .unwrap();
+    }
+    let page = users.list(None, PageSize::new(3).unwrap()).await.unwrap();
+    assert_eq!(page.users.len(), 3);
+    assert_eq!(page.next, None);
+
+    let page = users.list(None, PageSize::new(2).unwrap()).await.unwrap();
+    assert_eq!(page.next, Some(Cursor::after(page.users[1].id)));
+}
+
+async fn an_empty_store_lists_an_empty_page(users: Users) {
+    let page = users.list(None, PageSize::default()).await.unwrap();
+    assert!(page.users.is_empty());
+    assert_eq!(page.next, None);
+}
+
+async fn a_cursor_stays_valid_after_its_user_is_deleted(users: Users) {
+    let all: Vec<User> = (0..4).map(|i| user(&format!("user{i}"))).collect();
+    for u in &all {
+        users.insert(u, None).await.unwrap();
+    }
+    let first = users.list(None, PageSize::new(2).unwrap()).await.unwrap();
+    users.delete(&all[1].username).await.unwrap();
+    let rest = users
+        .list(first.next, PageSize::new(2).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rest.users, all[2..].to_vec());
+}
+
+async fn listing_never_shows_uniqueness_bookkeeping(users: Users) {
+    // Many users with distinct emails: a backend that stores extra items per username or email must not list them.
+    let mut ids = HashSet::new();
+    for i in 0..25 {
+        let u = user(&format!("person{i}"));
+        ids.insert(u.id);
+        users.insert(&u, Some(&hash("x"))).await.unwrap();
+    }
+    let listed: HashSet<_> = all_users(&users).await.into_iter().map(|u| u.id).collect();
+    assert_eq!(listed, ids);
+}
+
+async fn upgrading_twice_is_harmless(users: Users) {
+    let alice = user("alice");
+    users.insert(&alice, None).await.unwrap();
+    users.upgrade().await.unwrap();
+    users.upgrade().await.unwrap();
+    assert_eq!(all_users(&users).await, vec![alice]);
+}
+
+async fn stored_values_keep_their_normalised_form(users: Users) {
+    let odd = User::new(
+        Username::parse("JOSE\u{301}").unwrap(),
+        Email::parse("Jose@Example.COM").unwrap(),
+    );
+    users.insert(&odd, None).await.unwrap();
+    let found = users
+        .find(&Username::parse("jos\u{e9}").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.username.as_str(), "jos\u{e9}");
+    assert_eq!(found.email.as_str(), "jose@example.com");
+    assert_eq!(found.created_at, odd.created_at);
+}
+
+/// Runs every check above against one backend, each on a fresh, empty store.
+macro_rules! behaviour_suite {
+    ($backend:ident, $open:path) => {
+        mod $backend {
+            behaviour_suite!(@checks $open;
+                an_inserted_user_can_be_read_back_every_way,
+                unknown_users_are_absent,
+                a_taken_username_is_a_conflict_and_writes_nothing,
+                a_taken_email_is_a_conflict_and_writes_nothing,
+                a_conflict_on_both_fields_names_both,
+                a_user_without_a_password_has_no_hash,
+                setting_a_password_replaces_the_hash,
+                setting_the_password_of_an_unknown_user_changes_nothing,
+                deleting_a_user_frees_its_username_and_email,
+                pages_list_every_user_exactly_once_in_registration_order,
+                a_page_that_ends_the_listing_has_no_next_cursor,
+                an_empty_store_lists_an_empty_page,
+                a_cursor_stays_valid_after_its_user_is_deleted,
+                listing_never_shows_uniqueness_bookkeeping,
+                upgrading_twice_is_harmless,
+                stored_values_keep_their_normalised_form,
+            );
+        }
+    };
+    (@checks $open:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                super::$check($open().await).await;
+            }
+        )*
+    };
+}
+
+behaviour_suite!(sqlite, vimcar_tests::sqlite_users);
