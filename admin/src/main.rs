@@ -1,1 +1,242 @@
-fn main() {}
+//! `vimcar-admin`: manage users and the database from a shell, with the same configuration and validation as the
+//! Lambda functions. It replaces the Flask original's `flask shell` and `flask db`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use vimcar::auth::PasswordHasher;
+use vimcar::config::StorageConfig;
+use vimcar::state::open_repository;
+use vimcar::users::{
+    FieldError, NewUser, Password, PasswordRule, RepoError, User, UserRepository, Username,
+    format_timestamp,
+};
+
+/// Manage vimcar's users and database.
+///
+/// Storage comes from the same environment variables as the functions: USERS_BACKEND, SQLITE_PATH, USERS_TABLE and
+/// DYNAMODB_ENDPOINT.
+#[derive(Parser)]
+#[command(name = "vimcar-admin", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Database schema and tables.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Apply pending SQLite migrations, or create the DynamoDB tables. Safe to run twice.
+    Upgrade,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// List every user, oldest first.
+    List {
+        /// Print one JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a user. Without --password-stdin the user cannot log in until a password is set.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete a user and everything stored for it.
+    Delete { username: String },
+    /// Set a user's password, read from the first line of standard input.
+    SetPassword {
+        username: String,
+        /// Read the password from the first line of standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let storage = StorageConfig::from_env()?;
+    let users = open_repository(&storage).await?;
+    match command {
+        Command::Db(DbCommand::Upgrade) => {
+            users.upgrade().await?;
+            println!("{} is up to date", describe(&storage));
+        }
+        Command::Users(UsersCommand::List { json }) => list(&users, json).await?,
+        Command::Users(UsersCommand::Create {
+            username,
+            email,
+            password_stdin,
+        }) => {
+            let password = password_stdin.then(read_password).transpose()?;
+            let new_user = NewUser::parse(
+                Some(&username),
+                Some(&email),
+                password.as_deref(),
+                PasswordRule::Optional,
+            )
+            .map_err(field_errors)?;
+            let hash = match &new_user.password {
+                Some(password) => Some(PasswordHasher::new()?.hash(password).await?),
+                None => None,
+            };
+            let user = User::new(new_user.username, new_user.email);
+            users
+                .insert(&user, hash.as_ref())
+                .await
+                .map_err(repo_error)?;
+            println!("created {} ({})", user.username, user.id);
+            if hash.is_none() {
+                println!(
+                    "{} cannot log in until `vimcar-admin users set-password` sets a password",
+                    user.username
+                );
+            }
+        }
+        Command::Users(UsersCommand::Delete { username }) => {
+            let username = parse_username(&username)?;
+            if !users.delete(&username).await? {
+                bail!("there is no user named {username}");
+            }
+            println!("deleted {username}");
+        }
+        Command::Users(UsersCommand::SetPassword { username, .. }) => {
+            let username = parse_username(&username)?;
+            let user = users
+                .find(&username)
+                .await?
+                .with_context(|| format!("there is no user named {username}"))?;
+            let raw = read_password()?;
+            let email = user.email.as_str();
+            let context = [
+                username.as_str(),
+                email,
+                email.split('@').next().unwrap_or(email),
+            ];
+            let password = Password::parse(&raw, &context)
+                .map_err(|message| field_errors(vec![FieldError::new("password", message)]))?;
+            let hash = PasswordHasher::new()?.hash(&password).await?;
+            if !users.set_password(&username, &hash).await? {
+                bail!("there is no user named {username}");
+            }
+            println!("password set for {username}");
+        }
+    }
+    Ok(())
+}
+
+async fn list(users: &Arc<dyn UserRepository>, json: bool) -> anyhow::Result<()> {
+    let mut after = None;
+    let mut count = 0;
+    if !json {
+        println!(
+            "{:<36}  {:<32}  {:<24}  email",
+            "id", "username", "created_at"
+        );
+    }
+    loop {
+        let page = users
+            .list(
+                after,
+                vimcar::users::PageSize::new(1000).expect("1000 is a valid page size"),
+            )
+            .await?;
+        for user in &page.users {
+            count += 1;
+            if json {
+                println!("{}", serde_json::to_string(user)?);
+            } else {
+                println!(
+                    "{:<36}  {:<32}  {:<24}  {}",
+                    user.id,
+                    user.username,
+                    format_timestamp(&user.created_at),
+                    user.email
+                );
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    if !json {
+        println!("{count} user(s)");
+    }
+    Ok(())
+}
+
+fn parse_username(raw: &str) -> anyhow::Result<Username> {
+    Username::parse(raw).map_err(|message| anyhow::anyhow!("username {message}"))
+}
+
+/// The first line of standard input, without its line ending. Passwords never go on the command line, where
+/// other users and shell history could see them.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
+}
+
+fn field_errors(errors: Vec<FieldError>) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect();
+    anyhow::anyhow!("{}", lines.join("; "))
+}
+
+fn repo_error(error: RepoError) -> anyhow::Error {
+    match error {
+        RepoError::Conflict(fields) => field_errors(
+            fields
+                .into_iter()
+                .map(|f| FieldError::new(f.name(), "is already taken"))
+                .collect(),
+        ),
+        other => other.into(),
+    }
+}
+
+fn describe(storage: &StorageConfig) -> String {
+    match storage {
+        StorageConfig::Sqlite { path } => format!("SQLite database {}", path.display()),
+        StorageConfig::DynamoDb { table, .. } => format!("DynamoDB table {table}"),
+    }
+}

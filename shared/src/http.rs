@@ -139,6 +139,15 @@ mod tests {
     }
 
     #[test]
+    fn the_request_id_comes_from_the_lambda_context() {
+        let mut context = lambda_http::Context::default();
+        context.request_id = "8f5b2a34-lambda".to_owned();
+        let request = Request::default().with_lambda_context(context);
+        assert_eq!(request_id(&request), "8f5b2a34-lambda");
+        assert_eq!(request_id(&Request::default()), "local");
+    }
+
+    #[test]
     fn jwt_and_bearer_schemes_are_accepted_in_any_case() {
         for value in [
             "JWT abc.def.ghi",

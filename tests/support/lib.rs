@@ -6,6 +6,7 @@ use vimcar::AppState;
 use vimcar::config::{Config, StorageConfig, TokenConfig};
 use vimcar::users::{Email, User, UserRepository, Username};
 
+pub mod requests;
 pub mod server;
 
 /// The signing secret every in-process test uses.

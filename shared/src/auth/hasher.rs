@@ -1,6 +1,7 @@
 //! Argon2id hashing and verification, run off the async runtime.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow};
 use argon2::password_hash::phc::PasswordHash as PhcHash;
@@ -27,6 +28,8 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// Verified against when a user does not exist or has no password, so that every failed login costs the same.
     dummy: Arc<String>,
+    /// Argon2 verifications run so far, shared by clones: lets tests see that every login costs one.
+    verifications: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -42,7 +45,13 @@ impl PasswordHasher {
         Ok(Self {
             argon2,
             dummy: Arc::new(dummy),
+            verifications: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// How many verifications this hasher (and its clones) has run.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// Hashes `password` with a fresh random salt, on a blocking thread.
@@ -71,7 +80,9 @@ impl PasswordHasher {
             Some(hash) => (hash.as_str().to_owned(), true),
             None => (self.dummy.as_str().to_owned(), false),
         };
+        let verifications = Arc::clone(&self.verifications);
         tokio::task::spawn_blocking(move || {
+            verifications.fetch_add(1, Ordering::Relaxed);
             let parsed = PhcHash::new(&phc).map_err(|e| anyhow!("stored hash is not PHC: {e}"))?;
             let matched = argon2
                 .verify_password(password.expose_secret().as_bytes(), &parsed)

@@ -33,13 +33,14 @@ impl Password {
         }
         let estimate = zxcvbn(raw, context);
         if estimate.score() < MIN_SCORE {
-            let mut reason = "is too easy to guess".to_owned();
+            // zxcvbn's feedback is already phrased for people: "This is a very common password." and so on.
+            let mut reason = "is too easy to guess.".to_owned();
             if let Some(feedback) = estimate.feedback() {
-                if let Some(warning) = feedback.warning() {
-                    reason.push_str(&format!(": {warning}"));
-                }
-                if let Some(suggestion) = feedback.suggestions().first() {
-                    reason.push_str(&format!(" ({suggestion})"));
+                let warning = feedback.warning().map(|w| w.to_string());
+                let suggestions = feedback.suggestions().iter().map(|s| s.to_string());
+                for sentence in warning.into_iter().chain(suggestions) {
+                    reason.push(' ');
+                    reason.push_str(&sentence);
                 }
             }
             return Err(reason);

@@ -1,0 +1,172 @@
+//! `POST /auth`.
+
+use jsonwebtoken::{DecodingKey, Validation, decode};
+use serde_json::json;
+use vimcar::auth::Claims;
+use vimcar::handlers::{auth, register};
+use vimcar_tests::requests::{header, json, post_json, post_raw, request};
+use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
+
+use super::Users;
+
+async fn registered(app: &vimcar::AppState, username: &str) -> String {
+    let body = json!({"username": username, "password": STRONG_PASSWORD, "email": format!("{username}@example.com")});
+    let response = register(app, post_json("/api/users", &body)).await;
+    assert_eq!(response.status(), 201);
+    json(&response)["id"].as_str().unwrap().to_owned()
+}
+
+fn login(username: &str, password: &str) -> lambda_http::Request {
+    post_json(
+        "/auth",
+        &json!({"username": username, "password": password}),
+    )
+}
+
+async fn good_credentials_get_a_token_for_that_user(users: Users) {
+    let app = app(users);
+    let id = registered(&app, "alice").await;
+    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/json; charset=utf-8"
+    );
+    let body = json(&response);
+    assert_eq!(body["token_type"], "JWT");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body.as_object().unwrap().len(), 3);
+
+    let token = body["access_token"].as_str().unwrap();
+    let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_issuer(&["vimcar"]);
+    let claims = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims.sub.to_string(), id);
+    assert_eq!(claims.exp - claims.iat, 300);
+    assert_eq!(claims.nbf, claims.iat);
+    assert_eq!(
+        jsonwebtoken::decode_header(token).unwrap().alg,
+        jsonwebtoken::Algorithm::HS256
+    );
+}
+
+async fn the_username_is_normalised_as_at_registration(users: Users) {
+    let app = app(users);
+    registered(&app, "alice").await;
+    let response = auth(&app, login("ALICE", STRONG_PASSWORD)).await;
+    assert_eq!(response.status(), 200);
+}
+
+async fn a_wrong_password_and_an_unknown_user_get_identical_answers(users: Users) {
+    let app = app(users);
+    registered(&app, "alice").await;
+    let wrong_password = auth(&app, login("alice", "correct horse battery stapler")).await;
+    let unknown_user = auth(&app, login("nobody", STRONG_PASSWORD)).await;
+    let impossible_user = auth(&app, login("no body!", STRONG_PASSWORD)).await;
+
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(
+        header(&wrong_password, "www-authenticate"),
+        r#"Bearer realm="vimcar""#
+    );
+    assert_eq!(
+        json(&wrong_password)["type"],
+        "/problems/invalid-credentials"
+    );
+    for other in [&unknown_user, &impossible_user] {
+        assert_eq!(other.status(), wrong_password.status());
+        assert_eq!(other.headers(), wrong_password.headers());
+        assert_eq!(other.body().as_ref(), wrong_password.body().as_ref());
+    }
+}
+
+async fn every_login_attempt_costs_one_full_verification(users: Users) {
+    let app = app(users.clone());
+    registered(&app, "alice").await;
+    users.insert(&user("nopass"), None).await.unwrap();
+    let attempts = [
+        login("alice", STRONG_PASSWORD),
+        login("alice", "wrong wrong wrong wrong"),
+        login("nobody", STRONG_PASSWORD),
+        login("x", STRONG_PASSWORD),
+        login("nopass", ""),
+    ];
+    let count = attempts.len() as u64;
+    let before = app.hasher.verifications();
+    for attempt in attempts {
+        auth(&app, attempt).await;
+    }
+    assert_eq!(app.hasher.verifications() - before, count);
+}
+
+async fn a_user_created_without_a_password_cannot_log_in(users: Users) {
+    let app = app(users.clone());
+    users.insert(&user("nopass"), None).await.unwrap();
+    for password in ["", STRONG_PASSWORD] {
+        let response = auth(&app, login("nopass", password)).await;
+        assert_eq!(response.status(), 401);
+    }
+}
+
+async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
+    let app = app(users);
+    let response = auth(&app, post_json("/auth", &json!({"username": "alice"}))).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        json(&response)["errors"],
+        json!([{"field": "password", "message": "is required"}])
+    );
+    let response = auth(&app, post_json("/auth", &json!({}))).await;
+    assert_eq!(json(&response)["errors"].as_array().unwrap().len(), 2);
+
+    for body in [
+        "{",
+        r#"{"username": "alice", "password": 12345678901234}"#,
+        "null",
+    ] {
+        let response = auth(&app, post_raw("/auth", Some("application/json"), body)).await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    let response = auth(
+        &app,
+        post_raw("/auth", Some("text/plain"), "username=alice"),
+    )
+    .await;
+    assert_eq!(response.status(), 415);
+    let response = auth(
+        &app,
+        post_raw("/auth", Some("application/json"), "x".repeat(16 * 1024 + 1)),
+    )
+    .await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        app.hasher.verifications(),
+        0,
+        "nothing was verified for a malformed request"
+    );
+}
+
+async fn another_method_gets_405(users: Users) {
+    let app = app(users);
+    let response = auth(&app, request("GET", "/auth", &[])).await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(header(&response, "allow"), "POST");
+}
+
+for_each_backend!(
+    good_credentials_get_a_token_for_that_user,
+    the_username_is_normalised_as_at_registration,
+    a_wrong_password_and_an_unknown_user_get_identical_answers,
+    every_login_attempt_costs_one_full_verification,
+    a_user_created_without_a_password_cannot_log_in,
+    missing_fields_get_422_and_malformed_bodies_400,
+    another_method_gets_405,
+);

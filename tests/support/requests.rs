@@ -1,0 +1,65 @@
+//! Building `lambda_http` requests the way the runtime does, and reading the responses.
+
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+/// A request with a JSON body and `Content-Type: application/json`.
+pub fn post_json(path: &str, body: &serde_json::Value) -> Request {
+    post_raw(path, Some("application/json"), body.to_string())
+}
+
+/// A POST with any content type and body text.
+pub fn post_raw(path: &str, content_type: Option<&str>, body: impl Into<String>) -> Request {
+    let mut builder = http::Request::builder().method("POST").uri(path);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
+        .body(Body::Text(body.into()))
+        .expect("a valid request")
+}
+
+/// A request with `method` to `path_and_query`, with the given headers, and the query parameters set the way
+/// lambda_http sets them from an API Gateway event.
+pub fn request(method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Request {
+    let mut builder = http::Request::builder().method(method).uri(path_and_query);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let query: QueryMap = path_and_query
+        .split_once('?')
+        .map(|(_, query)| query.parse().expect("query strings always parse"))
+        .unwrap_or_default();
+    builder
+        .body(Body::Empty)
+        .expect("a valid request")
+        .with_query_string_parameters(query)
+}
+
+/// `GET path_and_query` with `Authorization: JWT <token>`.
+pub fn get_with_token(path_and_query: &str, token: &str) -> Request {
+    request(
+        "GET",
+        path_and_query,
+        &[("authorization", &format!("JWT {token}"))],
+    )
+}
+
+/// The response body as JSON.
+pub fn json(response: &Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|e| {
+        panic!(
+            "the body is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(response.body().as_ref())
+        )
+    })
+}
+
+/// A response header as text, or "" when absent.
+pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().expect("a text header"))
+        .unwrap_or_default()
+}
