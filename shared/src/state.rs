@@ -55,9 +55,10 @@ pub async fn open_repository(storage: &StorageConfig) -> anyhow::Result<Arc<dyn 
                 "USERS_BACKEND=sqlite, but this build has no SQLite support (feature `sqlite`)"
             )
         }
-        StorageConfig::DynamoDb { .. } => {
-            Err(anyhow::anyhow!("the DynamoDB backend is not built yet"))
-                .context("USERS_BACKEND=dynamodb")
-        }
+        StorageConfig::DynamoDb { table, endpoint } => Ok(Arc::new(
+            crate::users::dynamodb::DynamoUsers::connect(table.as_str(), endpoint.as_deref())
+                .await
+                .context("USERS_BACKEND=dynamodb")?,
+        )),
     }
 }

@@ -1,5 +1,6 @@
 //! The user domain: validated field types, the user record, and the repository that stores users.
 
+pub mod dynamodb;
 mod email;
 mod field;
 mod password;

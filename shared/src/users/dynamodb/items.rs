@@ -1,0 +1,270 @@
+//! The three kinds of item in the users table, and their conversion to and from domain values.
+//!
+//! This is the only place that knows attribute names and key formats; the rest of the backend works with the types
+//! below.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use crate::users::{
+    Credentials, Email, PasswordHash, User, Username, format_timestamp, parse_timestamp,
+};
+
+/// An item as the SDK reads and writes it.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// The table's partition key. Its value starts with the item's kind, so the kinds never collide.
+pub(super) const PK: &str = "pk";
+/// Sort key of the listing index; only user items carry it.
+pub(super) const ID: &str = "id";
+/// Partition key of the listing index: [`LISTING_ALL`] on user items, absent elsewhere, so the index is sparse and
+/// holds user items only.
+pub(super) const LISTING: &str = "listing";
+/// The one value of [`LISTING`].
+pub(super) const LISTING_ALL: &str = "USERS";
+pub(super) const USERNAME: &str = "username";
+pub(super) const EMAIL: &str = "email";
+pub(super) const CREATED_AT: &str = "created_at";
+/// On username and email items: the user who holds the name or address.
+pub(super) const USER_ID: &str = "user_id";
+/// On username items only, so that logging in is one read and listing never copies a hash.
+pub(super) const PASSWORD_HASH: &str = "password_hash";
+
+const USER_PREFIX: &str = "USER#";
+const USERNAME_PREFIX: &str = "USERNAME#";
+const EMAIL_PREFIX: &str = "EMAIL#";
+
+/// A stored item that does not have the shape this code writes. Names the attribute, never its value (which could
+/// be a password hash).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ItemError {
+    #[error("attribute `{0}` is missing or not a string")]
+    NotAString(&'static str),
+    #[error("attribute `{0}` does not start with {1:?}")]
+    WrongKind(&'static str, &'static str),
+    #[error("attribute `{0}` is not a valid {1}")]
+    Invalid(&'static str, &'static str),
+}
+
+/// The key of a user's own item.
+pub(super) fn user_key(id: Uuid) -> Item {
+    key(format!("{USER_PREFIX}{id}"))
+}
+
+/// The key of the item that reserves a username.
+pub(super) fn username_key(username: &Username) -> Item {
+    key(format!("{USERNAME_PREFIX}{username}"))
+}
+
+/// The key of the item that reserves an email address.
+pub(super) fn email_key(email: &Email) -> Item {
+    key(format!("{EMAIL_PREFIX}{email}"))
+}
+
+fn key(pk: String) -> Item {
+    HashMap::from([(PK.to_owned(), AttributeValue::S(pk))])
+}
+
+/// A user's own item: what `get` and `list` read.
+pub(super) fn user_item(user: &User) -> Item {
+    let mut item = user_key(user.id);
+    item.extend([
+        (ID.to_owned(), s(user.id.to_string())),
+        (LISTING.to_owned(), s(LISTING_ALL)),
+        (USERNAME.to_owned(), s(user.username.as_str())),
+        (EMAIL.to_owned(), s(user.email.as_str())),
+        (CREATED_AT.to_owned(), s(format_timestamp(&user.created_at))),
+    ]);
+    item
+}
+
+/// Reads a user item.
+pub(super) fn read_user(item: &Item) -> Result<User, ItemError> {
+    let id = uuid(item, ID)?;
+    if string(item, PK)?.strip_prefix(USER_PREFIX) != Some(&id.to_string()) {
+        return Err(ItemError::WrongKind(PK, USER_PREFIX));
+    }
+    Ok(User {
+        id,
+        username: Username::from_stored(string(item, USERNAME)?.to_owned()),
+        email: Email::from_stored(string(item, EMAIL)?.to_owned()),
+        created_at: parse_timestamp(string(item, CREATED_AT)?)
+            .map_err(|_| ItemError::Invalid(CREATED_AT, "timestamp"))?,
+    })
+}
+
+/// The item that reserves `username` for `user_id` and holds its password hash.
+pub(super) fn username_item(
+    username: &Username,
+    user_id: Uuid,
+    hash: Option<&PasswordHash>,
+) -> Item {
+    let mut item = username_key(username);
+    item.insert(USER_ID.to_owned(), s(user_id.to_string()));
+    if let Some(hash) = hash {
+        item.insert(PASSWORD_HASH.to_owned(), s(hash.as_str()));
+    }
+    item
+}
+
+/// Reads a username item: the login data of the name's holder.
+pub(super) fn read_username(item: &Item) -> Result<Credentials, ItemError> {
+    prefixed(item, USERNAME_PREFIX)?;
+    let hash = match item.get(PASSWORD_HASH) {
+        None => None,
+        Some(AttributeValue::S(hash)) => Some(PasswordHash::new(hash.clone())),
+        Some(_) => return Err(ItemError::NotAString(PASSWORD_HASH)),
+    };
+    Ok(Credentials {
+        user_id: uuid(item, USER_ID)?,
+        hash,
+    })
+}
+
+/// The item that reserves `email` for `user_id`. Nothing reads it back in normal operation: it exists only so that
+/// a transaction can fail when the address is taken.
+pub(super) fn email_item(email: &Email, user_id: Uuid) -> Item {
+    let mut item = email_key(email);
+    item.insert(USER_ID.to_owned(), s(user_id.to_string()));
+    item
+}
+
+/// Reads an email item: the address and its holder.
+#[cfg(test)]
+pub(super) fn read_email(item: &Item) -> Result<(Email, Uuid), ItemError> {
+    let email = prefixed(item, EMAIL_PREFIX)?;
+    Ok((Email::from_stored(email.to_owned()), uuid(item, USER_ID)?))
+}
+
+/// An attribute value for a string.
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn string<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, ItemError> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value),
+        _ => Err(ItemError::NotAString(name)),
+    }
+}
+
+fn uuid(item: &Item, name: &'static str) -> Result<Uuid, ItemError> {
+    Uuid::parse_str(string(item, name)?).map_err(|_| ItemError::Invalid(name, "UUID"))
+}
+
+fn prefixed<'a>(item: &'a Item, prefix: &'static str) -> Result<&'a str, ItemError> {
+    string(item, PK)?
+        .strip_prefix(prefix)
+        .ok_or(ItemError::WrongKind(PK, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> User {
+        User::new(
+            Username::parse("alice").unwrap(),
+            Email::parse("alice@example.com").unwrap(),
+        )
+    }
+
+    fn hash() -> PasswordHash {
+        PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned())
+    }
+
+    #[test]
+    fn a_user_survives_its_round_trip_through_an_item() {
+        let user = alice();
+        let item = user_item(&user);
+        assert_eq!(item[PK], s(format!("USER#{}", user.id)));
+        assert_eq!(item[LISTING], s("USERS"));
+        assert!(!item.contains_key(PASSWORD_HASH));
+        assert_eq!(read_user(&item).unwrap(), user);
+    }
+
+    #[test]
+    fn a_username_item_carries_the_holder_and_the_hash() {
+        let user = alice();
+        let item = username_item(&user.username, user.id, Some(&hash()));
+        assert_eq!(item[PK], s("USERNAME#alice"));
+        assert!(!item.contains_key(LISTING));
+        let credentials = read_username(&item).unwrap();
+        assert_eq!(credentials.user_id, user.id);
+        assert_eq!(credentials.hash, Some(hash()));
+    }
+
+    #[test]
+    fn a_username_item_without_a_hash_reads_as_no_password() {
+        let user = alice();
+        let item = username_item(&user.username, user.id, None);
+        assert!(!item.contains_key(PASSWORD_HASH));
+        assert_eq!(read_username(&item).unwrap().hash, None);
+    }
+
+    #[test]
+    fn an_email_item_names_its_holder() {
+        let user = alice();
+        let item = email_item(&user.email, user.id);
+        assert_eq!(item[PK], s("EMAIL#alice@example.com"));
+        assert!(!item.contains_key(LISTING));
+        assert_eq!(read_email(&item).unwrap(), (user.email, user.id));
+    }
+
+    #[test]
+    fn a_malformed_user_item_is_an_error_not_a_panic() {
+        let good = user_item(&alice());
+        let mut cases: Vec<(Item, &str)> = Vec::new();
+        for name in [PK, ID, USERNAME, EMAIL, CREATED_AT] {
+            let mut missing = good.clone();
+            missing.remove(name);
+            cases.push((missing, name));
+            let mut wrong_type = good.clone();
+            wrong_type.insert(name.to_owned(), AttributeValue::N("1".into()));
+            cases.push((wrong_type, name));
+        }
+        for (name, bad) in [(ID, "not-a-uuid"), (CREATED_AT, "yesterday")] {
+            let mut invalid = good.clone();
+            invalid.insert(name.to_owned(), s(bad));
+            cases.push((invalid, name));
+        }
+        let mut foreign = good.clone();
+        foreign.insert(PK.to_owned(), s(format!("USERNAME#{}", alice().id)));
+        cases.push((foreign, PK));
+        for (item, name) in cases {
+            let error = read_user(&item).unwrap_err();
+            assert!(error.to_string().contains(name), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_username_item_is_an_error_that_never_shows_the_hash() {
+        let good = username_item(&alice().username, alice().id, Some(&hash()));
+        let mut numeric_hash = good.clone();
+        numeric_hash.insert(PASSWORD_HASH.to_owned(), AttributeValue::N("1".into()));
+        let mut bad_id = good.clone();
+        bad_id.insert(USER_ID.to_owned(), s("42"));
+        let mut email_key_item = good.clone();
+        email_key_item.extend(email_key(&alice().email));
+        let mut no_id = good.clone();
+        no_id.remove(USER_ID);
+        for item in [numeric_hash, bad_id, email_key_item, no_id, Item::new()] {
+            let error = read_username(&item).unwrap_err().to_string();
+            assert!(!error.contains("argon2"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_email_item_is_an_error() {
+        let good = email_item(&alice().email, alice().id);
+        let mut user_kind = good.clone();
+        user_kind.extend(user_key(alice().id));
+        let mut bad_id = good.clone();
+        bad_id.insert(USER_ID.to_owned(), AttributeValue::Bool(true));
+        for item in [user_kind, bad_id, Item::new()] {
+            assert!(read_email(&item).is_err());
+        }
+    }
+}

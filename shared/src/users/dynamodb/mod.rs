@@ -1,0 +1,347 @@
+//! The DynamoDB backend: one table, with transactions keeping usernames and emails unique.
+//!
+//! See [`table_design`] for the items and keys. Every call is bounded in time: a slow, throttled or unreachable
+//! DynamoDB gives [`RepoError::Unavailable`] within [`CALL_BUDGET`], never a hang.
+
+mod client;
+mod errors;
+mod items;
+mod table;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use uuid::Uuid;
+
+use self::errors::{Cancelled, cancelled, sdk_error};
+use self::items::{
+    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_username,
+    s, user_item, user_key, username_item, username_key,
+};
+pub use self::table::{LISTING_INDEX, TableDesign, table_design};
+use super::{
+    Credentials, Cursor, Page, PageSize, PasswordHash, RepoError, UniqueField, User,
+    UserRepository, Username,
+};
+
+/// The longest any repository call may take, retries included (each request is capped at
+/// [`client::OPERATION_TIMEOUT`]; a call may make a few).
+pub const CALL_BUDGET: Duration = Duration::from_secs(6);
+/// Tries of a transaction that another transaction on the same items keeps cancelling.
+const TRANSACTION_ATTEMPTS: u32 = 4;
+const CONTENTION_BACKOFF: Duration = Duration::from_millis(25);
+/// Tries of a delete whose items change between reading and deleting them.
+const DELETE_ATTEMPTS: u32 = 3;
+
+/// Users in one DynamoDB table. Cheap to clone: clones share the SDK client and its connection pool.
+#[derive(Clone, Debug)]
+pub struct DynamoUsers {
+    client: Client,
+    table: String,
+}
+
+/// How a write transaction ended, short of an error.
+enum Outcome {
+    Written,
+    /// These items (by index) failed their conditions; nothing was written.
+    ConditionsFailed(Vec<usize>),
+}
+
+impl DynamoUsers {
+    /// Builds the SDK client for `table`, once per process. `endpoint` points at a local DynamoDB-compatible server;
+    /// `None` is real DynamoDB in the configured region. The table itself is made by [`UserRepository::upgrade`].
+    pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: client::build(endpoint).await?,
+            table: table.into(),
+        })
+    }
+
+    /// The table this repository reads and writes.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, RepoError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, doing))?
+            .item)
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        self.get_item(user_key(id), "reading a user")
+            .await?
+            .map(|item| read_user(&item).map_err(malformed))
+            .transpose()
+    }
+
+    /// Runs a write transaction, trying again with jittered back-off while other transactions on the same items
+    /// cancel it.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        doing: &str,
+    ) -> Result<Outcome, RepoError> {
+        let mut backoff = CONTENTION_BACKOFF;
+        for attempt in 1..=TRANSACTION_ATTEMPTS {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let error = match sent {
+                Ok(_) => return Ok(Outcome::Written),
+                Err(error) => error,
+            };
+            let reasons = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    cancelled(e.cancellation_reasons())?
+                }
+                _ => return Err(sdk_error(error, doing)),
+            };
+            match reasons {
+                Cancelled::ConditionsFailed(failed) => {
+                    return Ok(Outcome::ConditionsFailed(failed));
+                }
+                Cancelled::Contended if attempt < TRANSACTION_ATTEMPTS => {
+                    let half = backoff.as_millis() as u64 / 2;
+                    let jitter = Duration::from_millis(rand::random_range(0..=half));
+                    tokio::time::sleep(backoff / 2 + jitter).await;
+                    backoff *= 2;
+                }
+                Cancelled::Contended => {}
+            }
+        }
+        Err(RepoError::Unavailable(anyhow!(
+            "{doing}: still contended after {TRANSACTION_ATTEMPTS} attempts"
+        )))
+    }
+
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, RepoError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| RepoError::Internal(e.into()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A delete that only happens if the item is held by `holder` (or, for the user item itself, exists).
+    fn delete_held(&self, key: Item, holder: Option<Uuid>) -> Result<TransactWriteItem, RepoError> {
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(key));
+        let delete = match holder {
+            Some(id) => delete
+                .condition_expression("user_id = :id")
+                .expression_attribute_values(":id", s(id.to_string())),
+            None => delete.condition_expression("attribute_exists(pk)"),
+        };
+        let delete = delete.build().map_err(|e| RepoError::Internal(e.into()))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+}
+
+#[async_trait]
+impl UserRepository for DynamoUsers {
+    async fn upgrade(&self) -> Result<(), RepoError> {
+        table::create_if_missing(&self.client, &self.table).await
+    }
+
+    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+        bounded(async {
+            // The order fixes the cancellation reasons' indexes read below.
+            let items = vec![
+                self.put_new(user_item(user))?,
+                self.put_new(username_item(&user.username, user.id, hash))?,
+                self.put_new(email_item(&user.email, user.id))?,
+            ];
+            match self.transact(items, "inserting a user").await? {
+                Outcome::Written => Ok(()),
+                Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(
+                    RepoError::Internal(anyhow!("user id {} is already stored", user.id)),
+                ),
+                Outcome::ConditionsFailed(failed) => Err(RepoError::Conflict(
+                    [(1, UniqueField::Username), (2, UniqueField::Email)]
+                        .into_iter()
+                        .filter_map(|(index, field)| failed.contains(&index).then_some(field))
+                        .collect(),
+                )),
+            }
+        })
+        .await
+    }
+
+    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError> {
+        bounded(async {
+            self.get_item(username_key(username), "reading credentials")
+                .await?
+                .map(|item| read_username(&item).map_err(malformed))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        bounded(self.get_user(id)).await
+    }
+
+    async fn find(&self, username: &Username) -> Result<Option<User>, RepoError> {
+        bounded(async {
+            match self
+                .get_item(username_key(username), "finding a user")
+                .await?
+            {
+                None => Ok(None),
+                Some(item) => {
+                    let holder = read_username(&item).map_err(malformed)?.user_id;
+                    // None when the user was deleted between the two reads.
+                    self.get_user(holder).await
+                }
+            }
+        })
+        .await
+    }
+
+    /// Reads the sparse listing index, so a page of N users reads about N items. The index is eventually
+    /// consistent: a user registered a moment ago may be missing from a listing for a moment, which a listing can
+    /// afford (every read that a login or a registration depends on is strongly consistent).
+    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, RepoError> {
+        bounded(async {
+            // One user more than asked tells whether another page follows.
+            let wanted = size.get() + 1;
+            let mut users = Vec::with_capacity(wanted);
+            let mut start_key = None;
+            loop {
+                let query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(LISTING_INDEX)
+                    .expression_attribute_names("#listing", LISTING)
+                    .expression_attribute_values(":listing", s(LISTING_ALL))
+                    .limit(i32::try_from(wanted - users.len()).unwrap_or(i32::MAX))
+                    .set_exclusive_start_key(start_key);
+                let query = match after {
+                    None => query.key_condition_expression("#listing = :listing"),
+                    Some(cursor) => query
+                        .key_condition_expression("#listing = :listing AND #id > :after")
+                        .expression_attribute_names("#id", ID)
+                        .expression_attribute_values(":after", s(cursor.user_id().to_string())),
+                };
+                let output = query
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(e, "listing users"))?;
+                for item in output.items() {
+                    users.push(read_user(item).map_err(malformed)?);
+                }
+                // A response can stop short of the limit (at 1 MB); the next one resumes where it stopped.
+                start_key = output.last_evaluated_key;
+                if users.len() >= wanted || start_key.is_none() {
+                    break;
+                }
+            }
+            let next = if users.len() > size.get() {
+                users.truncate(size.get());
+                users.last().map(|user| Cursor::after(user.id))
+            } else {
+                None
+            };
+            Ok(Page { users, next })
+        })
+        .await
+    }
+
+    /// The hash lives on the username item alone, so one conditional update changes every copy there is.
+    async fn set_password(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+    ) -> Result<bool, RepoError> {
+        bounded(async {
+            let updated = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(username_key(username)))
+                .update_expression("SET #hash = :hash")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#hash", PASSWORD_HASH)
+                .expression_attribute_values(":hash", s(hash.as_str()))
+                .send()
+                .await;
+            match updated {
+                Ok(_) => Ok(true),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(error) => Err(sdk_error(error, "setting a password")),
+            }
+        })
+        .await
+    }
+
+    /// Reads which items belong to the user, then deletes them all in one transaction conditioned on what was read:
+    /// if anything changed in between, nothing is deleted and the user is read again.
+    async fn delete(&self, username: &Username) -> Result<bool, RepoError> {
+        bounded(async {
+            for _ in 0..DELETE_ATTEMPTS {
+                let Some(item) = self
+                    .get_item(username_key(username), "deleting a user")
+                    .await?
+                else {
+                    return Ok(false);
+                };
+                let holder = read_username(&item).map_err(malformed)?.user_id;
+                let Some(user) = self.get_user(holder).await? else {
+                    continue;
+                };
+                let items = vec![
+                    self.delete_held(username_key(username), Some(holder))?,
+                    self.delete_held(user_key(holder), None)?,
+                    self.delete_held(email_key(&user.email), Some(holder))?,
+                ];
+                match self.transact(items, "deleting a user").await? {
+                    Outcome::Written => return Ok(true),
+                    Outcome::ConditionsFailed(_) => continue,
+                }
+            }
+            Err(RepoError::Internal(anyhow!(
+                "the items of user {username} did not match after {DELETE_ATTEMPTS} attempts"
+            )))
+        })
+        .await
+    }
+}
+
+/// Caps a repository call at [`CALL_BUDGET`], whatever its requests and retries add up to.
+async fn bounded<T>(call: impl Future<Output = Result<T, RepoError>>) -> Result<T, RepoError> {
+    tokio::time::timeout(CALL_BUDGET, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(RepoError::Unavailable(anyhow!(
+                "DynamoDB did not answer within {CALL_BUDGET:?}"
+            )))
+        })
+}
+
+fn malformed(error: items::ItemError) -> RepoError {
+    RepoError::Internal(anyhow!(error).context("a stored DynamoDB item is malformed"))
+}
