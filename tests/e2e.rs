@@ -1,1 +1,116 @@
+//! End to end: the README's curl flow over HTTP, through `cargo lambda watch` and the three function processes.
 
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use vimcar_tests::server::LambdaWatch;
+use vimcar_tests::{SECRET, STRONG_PASSWORD};
+
+/// An HTTP client that hands back 4xx and 5xx answers instead of failing on them. The first request to each
+/// function may wait for `cargo run` to start it.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+fn answer(response: Result<http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut response = response.expect("the emulator answers");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.body_mut().read_to_string().expect("a text body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Answer {
+    answer(
+        agent
+            .post(url)
+            .header("Content-type", "application/json")
+            .send(body.to_string()),
+    )
+}
+
+/// The README's flow, then the two mistakes every client makes first.
+fn readme_flow(server: &LambdaWatch) {
+    let agent = client();
+    let base = server.base_url();
+    let foo = json!({"username": "foo", "password": STRONG_PASSWORD, "email": "foo@bar.com"});
+
+    let created = post(&agent, &format!("{base}/api/users"), &foo);
+    assert_eq!(created.status, 201, "{}\n{}", created.body, server.logs());
+    assert_eq!(created.body["username"], "foo");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.headers["location"],
+        format!("/api/users/{id}").as_str()
+    );
+
+    let login = json!({"username": "foo", "password": STRONG_PASSWORD});
+    let token = post(&agent, &format!("{base}/auth"), &login);
+    assert_eq!(token.status, 200, "{}", token.body);
+    assert_eq!(token.headers["cache-control"], "no-store");
+    let access_token = token.body["access_token"].as_str().unwrap().to_owned();
+
+    let listed = answer(
+        agent
+            .get(format!("{base}/api/users"))
+            .header("Authorization", format!("JWT {access_token}"))
+            .call(),
+    );
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(
+        listed.body,
+        json!([{"id": id, "username": "foo", "email": "foo@bar.com", "created_at": created.body["created_at"]}])
+    );
+
+    let anonymous = answer(agent.get(format!("{base}/api/users")).call());
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    assert!(anonymous.headers.contains_key("www-authenticate"));
+    assert_eq!(anonymous.body["status"], 401);
+
+    let duplicate = post(&agent, &format!("{base}/api/users"), &foo);
+    assert_eq!(duplicate.status, 409, "{}", duplicate.body);
+    assert_eq!(duplicate.body["errors"][0]["field"], "username");
+
+    let wrong = post(
+        &agent,
+        &format!("{base}/auth"),
+        &json!({"username": "foo", "password": "wrong password!!"}),
+    );
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+}
+
+#[test]
+fn the_readme_flow_works_over_http_on_sqlite() {
+    let dir = tempfile_dir();
+    let db = dir.join("e2e.db");
+    let server = LambdaWatch::start(&[
+        ("USERS_BACKEND", "sqlite"),
+        ("SQLITE_PATH", db.to_str().unwrap()),
+        ("VIMCAR_SECRET", SECRET),
+    ]);
+    readme_flow(&server);
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A fresh directory under the system temp dir.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vimcar-e2e-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("creating a temp dir");
+    dir
+}

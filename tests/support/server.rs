@@ -1,1 +1,132 @@
+//! `cargo lambda watch` as a child process, for the end-to-end tests: started on a free port, stopped on drop,
+//! whether the test passed or panicked.
 
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the emulator may take to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running `cargo lambda watch` serving the workspace's functions through its router table.
+pub struct LambdaWatch {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl LambdaWatch {
+    /// Starts the emulator with `env` added to the environment the functions inherit. Panics, loudly, when
+    /// `cargo lambda` is not installed (`make tools` installs it into `.venv`).
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let root = workspace_root();
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!("vimcar-watch-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("creating the emulator log");
+        let mut command = Command::new("cargo");
+        command
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(&root)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("cloning the log handle"))
+            .stderr(log_file)
+            // Its own process group, so that stopping it also stops the function processes it spawned.
+            .process_group(0);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot run `cargo lambda watch` ({e}): run the tests with `make test`, which installs it")
+        });
+        let mut server = Self { child, port, log };
+        server.wait_until_listening();
+        server
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything the emulator and the functions logged so far.
+    pub fn logs(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = std::fs::File::open(&self.log) {
+            let _ = file.read_to_string(&mut text);
+        }
+        text
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "`cargo lambda watch` exited with {status}:\n{}",
+                    self.logs()
+                );
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "`cargo lambda watch` did not listen on port {} within {START_TIMEOUT:?}:\n{}",
+            self.port,
+            self.logs()
+        );
+    }
+}
+
+impl Drop for LambdaWatch {
+    fn drop(&mut self) {
+        // The whole group: the emulator and every function process it started.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The workspace root, where `Cargo.toml` holds the router table.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("binding an ephemeral port")
+}
