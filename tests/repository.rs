@@ -301,3 +301,4 @@ macro_rules! behaviour_suite {
 }
 
 behaviour_suite!(sqlite, vimcar_tests::sqlite_users);
+behaviour_suite!(dynamodb, vimcar_tests::dynamodb_users);

@@ -6,6 +6,7 @@ use vimcar::AppState;
 use vimcar::config::{Config, StorageConfig, TokenConfig};
 use vimcar::users::{Email, User, UserRepository, Username};
 
+pub mod dynamodb;
 pub mod requests;
 pub mod server;
 
@@ -17,6 +18,15 @@ pub const STRONG_PASSWORD: &str = "correct horse battery staple";
 /// A fresh, empty SQLite repository in memory.
 pub async fn sqlite_users() -> Arc<dyn UserRepository> {
     Arc::new(vimcar::users::sqlite::SqliteUsers::in_memory().expect("in-memory SQLite opens"))
+}
+
+/// A fresh, empty DynamoDB repository: a new table on the test server. Panics when there is no test server.
+pub async fn dynamodb_users() -> Arc<dyn UserRepository> {
+    Arc::new(
+        dynamodb::TestTable::create(&dynamodb::endpoint())
+            .await
+            .users,
+    )
 }
 
 /// The configuration of in-process tests: the test secret and the default token lifetime.

@@ -1,0 +1,92 @@
+//! DynamoDB repositories for tests: each on a fresh table of the moto server that `infra/with-moto` started, and a
+//! raw SDK client to look at what the backend really stored.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+use vimcar::users::UserRepository;
+use vimcar::users::dynamodb::DynamoUsers;
+
+/// Where `infra/with-moto` says its server listens.
+pub const ENDPOINT_VAR: &str = "VIMCAR_TEST_DYNAMODB_ENDPOINT";
+
+/// The endpoint of the test server. Panics when there is none: a DynamoDB test that skipped itself would pass
+/// without testing anything.
+pub fn endpoint() -> String {
+    std::env::var(ENDPOINT_VAR)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "{ENDPOINT_VAR} is not set: run the tests with `make test`, which starts moto \
+                 (or wrap cargo in `infra/with-moto`, e.g. `infra/with-moto cargo test`)"
+            )
+        })
+}
+
+/// A table name no other test uses, so tests run in parallel on one server.
+pub fn fresh_table_name() -> String {
+    format!("vimcar-test-{}", Uuid::now_v7().simple())
+}
+
+/// A repository on its own new table, and a raw client on the same table.
+pub struct TestTable {
+    pub users: DynamoUsers,
+    raw: Client,
+}
+
+impl TestTable {
+    /// Creates a fresh table on the server at `endpoint`, through the repository's own `upgrade`.
+    pub async fn create(endpoint: &str) -> Self {
+        let users = DynamoUsers::connect(fresh_table_name(), Some(endpoint))
+            .await
+            .expect("the DynamoDB client builds");
+        users.upgrade().await.expect("the test table is created");
+        Self {
+            users,
+            raw: raw_client(endpoint),
+        }
+    }
+
+    /// The partition key of every item in the table, read with a full Scan (which the backend itself never does).
+    pub async fn stored_keys(&self) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .raw
+                .scan()
+                .table_name(self.users.table())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("the test table scans");
+            for item in page.items() {
+                match item.get("pk") {
+                    Some(AttributeValue::S(pk)) => keys.insert(pk.clone()),
+                    _ => panic!("an item without a string pk: {:?}", item.keys()),
+                };
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return keys;
+            }
+        }
+    }
+}
+
+/// An SDK client that bypasses the repository, with the dummy credentials moto accepts.
+fn raw_client(endpoint: &str) -> Client {
+    Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::from_static("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "vimcar-tests"))
+            .build(),
+    )
+}
