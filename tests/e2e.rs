@@ -92,6 +92,34 @@ fn readme_flow(server: &LambdaWatch) {
         &json!({"username": "foo", "password": "wrong password!!"}),
     );
     assert_eq!(wrong.status, 401, "{}", wrong.body);
+
+    // Routes the emulator does not know never reach a function.
+    let unknown = agent
+        .get(format!("{base}/api/nothing-here"))
+        .call()
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+/// The token the flow above would get, checked with the secret the test gave the emulator.
+fn token_claims(server: &LambdaWatch) -> vimcar::auth::Claims {
+    let agent = client();
+    let login = json!({"username": "foo", "password": STRONG_PASSWORD});
+    let token = post(&agent, &format!("{}/auth", server.base_url()), &login);
+    assert_eq!(token.status, 200, "{}", token.body);
+    assert_eq!(
+        token.body["expires_in"], 120,
+        "JWT_TTL_SECONDS reached the function"
+    );
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_issuer(&["vimcar"]);
+    jsonwebtoken::decode::<vimcar::auth::Claims>(
+        token.body["access_token"].as_str().unwrap(),
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("VIMCAR_SECRET reached the function")
+    .claims
 }
 
 #[test]
@@ -102,10 +130,40 @@ fn the_readme_flow_works_over_http_on_sqlite() {
         ("USERS_BACKEND", "sqlite"),
         ("SQLITE_PATH", db.to_str().unwrap()),
         ("VIMCAR_SECRET", SECRET),
+        ("JWT_TTL_SECONDS", "120"),
     ]);
     readme_flow(&server);
+    let claims = token_claims(&server);
+    assert_eq!(claims.exp - claims.iat, 120);
     drop(server);
+    assert!(db.exists(), "SQLITE_PATH reached the functions");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_function_refuses_to_start_without_a_usable_secret() {
+    for (secret, message) in [
+        (None, "VIMCAR_SECRET is not set"),
+        (Some("too short"), "at least 32 are required"),
+    ] {
+        let mut command = std::process::Command::new("cargo");
+        command
+            .args(["run", "--quiet", "-p", "list-users"])
+            .current_dir(vimcar_tests::server::workspace_root())
+            .env_remove("VIMCAR_SECRET")
+            .env("SQLITE_PATH", tempfile_dir().join("unused.db"));
+        if let Some(secret) = secret {
+            command.env("VIMCAR_SECRET", secret);
+        }
+        let output = command.output().expect("cargo runs");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.status.success(), "{printed}");
+        assert!(printed.contains(message), "{printed}");
+    }
 }
 
 /// A fresh directory under the system temp dir.

@@ -154,6 +154,35 @@ async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
     );
 }
 
+async fn the_whole_password_counts_and_nothing_is_truncated(users: Users) {
+    let app = app(users);
+    let long = "correct horse battery staple "
+        .repeat(4)
+        .trim_end()
+        .to_owned();
+    assert_eq!(long.chars().count(), 115);
+    let body = json!({"username": "alice", "password": long, "email": "alice@example.com"});
+    assert_eq!(
+        register(&app, post_json("/api/users", &body))
+            .await
+            .status(),
+        201
+    );
+    // bcrypt, the original's hash, ignored everything past byte 72.
+    assert_eq!(auth(&app, login("alice", &long[..72])).await.status(), 401);
+    assert_eq!(auth(&app, login("alice", &long[..114])).await.status(), 401);
+    assert_eq!(auth(&app, login("alice", &long)).await.status(), 200);
+}
+
+async fn the_token_lifetime_follows_the_configuration(users: Users) {
+    let mut config = vimcar_tests::config();
+    config.tokens.ttl = std::time::Duration::from_secs(60);
+    let app = vimcar::AppState::with_repository(&config, users).unwrap();
+    registered(&app, "alice").await;
+    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    assert_eq!(json(&response)["expires_in"], 60);
+}
+
 async fn another_method_gets_405(users: Users) {
     let app = app(users);
     let response = auth(&app, request("GET", "/auth", &[])).await;
@@ -168,5 +197,7 @@ for_each_backend!(
     every_login_attempt_costs_one_full_verification,
     a_user_created_without_a_password_cannot_log_in,
     missing_fields_get_422_and_malformed_bodies_400,
+    the_whole_password_counts_and_nothing_is_truncated,
+    the_token_lifetime_follows_the_configuration,
     another_method_gets_405,
 );

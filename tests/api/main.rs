@@ -29,3 +29,4 @@ mod auth;
 mod fixtures;
 mod list_users;
 mod register;
+mod robustness;
