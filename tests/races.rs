@@ -1,12 +1,11 @@
 //! Concurrent registrations of one username or one email: exactly one wins, the rest are told which field is
 //! taken, and no loser leaves anything behind. Run on SQLite and on DynamoDB (moto).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use tokio::sync::Barrier;
 use vimcar::users::{Email, PageSize, RepoError, UniqueField, User, UserRepository, Username};
-use vimcar_tests::dynamodb::{TestTable, endpoint};
+use vimcar_tests::dynamodb::{TestTable, endpoint, keys_of};
 use vimcar_tests::{sqlite_users, user};
 
 const CONTENDERS: usize = 32;
@@ -78,15 +77,6 @@ async fn losers_reserved_nothing(users: &Users, winner: &User, contenders: &[Use
     }
 }
 
-/// The keys a user's items have in the DynamoDB table: the user, its username and its email.
-fn dynamodb_keys(user: &User) -> BTreeSet<String> {
-    BTreeSet::from([
-        format!("USER#{}", user.id),
-        format!("USERNAME#{}", user.username),
-        format!("EMAIL#{}", user.email),
-    ])
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_one_username_has_one_owner() {
     let users = sqlite_users().await;
@@ -109,7 +99,7 @@ async fn dynamodb_one_username_has_one_owner() {
     let users: Users = Arc::new(table.users.clone());
     let contenders = same_username();
     let winner = race(&users, contenders.clone(), UniqueField::Username).await;
-    assert_eq!(table.stored_keys().await, dynamodb_keys(&winner));
+    assert_eq!(table.stored_keys().await, keys_of(&winner));
     losers_reserved_nothing(&users, &winner, &contenders).await;
 }
 
@@ -119,6 +109,6 @@ async fn dynamodb_one_email_has_one_owner() {
     let users: Users = Arc::new(table.users.clone());
     let contenders = same_email();
     let winner = race(&users, contenders.clone(), UniqueField::Email).await;
-    assert_eq!(table.stored_keys().await, dynamodb_keys(&winner));
+    assert_eq!(table.stored_keys().await, keys_of(&winner));
     losers_reserved_nothing(&users, &winner, &contenders).await;
 }

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
-use vimcar::users::UserRepository;
 use vimcar::users::dynamodb::DynamoUsers;
+use vimcar::users::{PageSize, User, UserRepository};
 
 /// Where `infra/with-moto` says its server listens.
 pub const ENDPOINT_VAR: &str = "VIMCAR_TEST_DYNAMODB_ENDPOINT";
@@ -76,6 +76,30 @@ impl TestTable {
                 return keys;
             }
         }
+    }
+}
+
+/// The keys of the three items the backend stores for `user`: the user, its username and its email.
+pub fn keys_of(user: &User) -> BTreeSet<String> {
+    BTreeSet::from([
+        format!("USER#{}", user.id),
+        format!("USERNAME#{}", user.username),
+        format!("EMAIL#{}", user.email),
+    ])
+}
+
+impl TestTable {
+    /// Asserts that the table holds exactly the three items of each listed user: no half-written user, no
+    /// orphaned reservation. Answers the users.
+    pub async fn assert_only_whole_users(&self) -> Vec<User> {
+        let users = self
+            .users
+            .list(None, PageSize::new(PageSize::MAX).unwrap())
+            .await
+            .expect("the test table lists");
+        let expected: BTreeSet<String> = users.users.iter().flat_map(keys_of).collect();
+        assert_eq!(self.stored_keys().await, expected);
+        users.users
     }
 }
 

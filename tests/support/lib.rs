@@ -7,6 +7,7 @@ use vimcar::config::{Config, StorageConfig, TokenConfig};
 use vimcar::users::{Email, User, UserRepository, Username};
 
 pub mod dynamodb;
+pub mod faults;
 pub mod requests;
 pub mod server;
 
