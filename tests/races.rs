@@ -39,7 +39,7 @@ async fn race(users: &Users, contenders: Vec<User>, field: UniqueField) -> User 
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
     let winner = winners.remove(0);
     let all = users.list(None, PageSize::new(100).unwrap()).await.unwrap();
-    assert_eq!(all.users, [winner.clone()]);
+    assert_eq!(all.users, std::slice::from_ref(&winner));
     assert_eq!(
         users.find(&winner.username).await.unwrap(),
         Some(winner.clone())
