@@ -7,6 +7,7 @@ mod client;
 mod errors;
 mod items;
 mod table;
+mod transactions;
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,27 +15,23 @@ use std::time::Duration;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use uuid::Uuid;
 
-use self::errors::{Cancelled, cancelled, sdk_error};
+use self::errors::sdk_error;
 use self::items::{
     ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_username,
     s, user_item, user_key, username_item, username_key,
 };
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};
+use self::transactions::Outcome;
 use super::{
     Credentials, Cursor, Page, PageSize, PasswordHash, RepoError, UniqueField, User,
     UserRepository, Username,
 };
 
-/// The longest any repository call may take, retries included (each request is capped at
-/// [`client::OPERATION_TIMEOUT`]; a call may make a few).
+/// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
+/// few).
 pub const CALL_BUDGET: Duration = Duration::from_secs(6);
-/// Tries of a transaction that another transaction on the same items keeps cancelling.
-const TRANSACTION_ATTEMPTS: u32 = 4;
-const CONTENTION_BACKOFF: Duration = Duration::from_millis(25);
 /// Tries of a delete whose items change between reading and deleting them.
 const DELETE_ATTEMPTS: u32 = 3;
 
@@ -43,13 +40,6 @@ const DELETE_ATTEMPTS: u32 = 3;
 pub struct DynamoUsers {
     client: Client,
     table: String,
-}
-
-/// How a write transaction ended, short of an error.
-enum Outcome {
-    Written,
-    /// These items (by index) failed their conditions; nothing was written.
-    ConditionsFailed(Vec<usize>),
 }
 
 impl DynamoUsers {
@@ -85,72 +75,6 @@ impl DynamoUsers {
             .await?
             .map(|item| read_user(&item).map_err(malformed))
             .transpose()
-    }
-
-    /// Runs a write transaction, trying again with jittered back-off while other transactions on the same items
-    /// cancel it.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        doing: &str,
-    ) -> Result<Outcome, RepoError> {
-        let mut backoff = CONTENTION_BACKOFF;
-        for attempt in 1..=TRANSACTION_ATTEMPTS {
-            let sent = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let error = match sent {
-                Ok(_) => return Ok(Outcome::Written),
-                Err(error) => error,
-            };
-            let reasons = match error.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    cancelled(e.cancellation_reasons())?
-                }
-                _ => return Err(sdk_error(error, doing)),
-            };
-            match reasons {
-                Cancelled::ConditionsFailed(failed) => {
-                    return Ok(Outcome::ConditionsFailed(failed));
-                }
-                Cancelled::Contended if attempt < TRANSACTION_ATTEMPTS => {
-                    let half = backoff.as_millis() as u64 / 2;
-                    let jitter = Duration::from_millis(rand::random_range(0..=half));
-                    tokio::time::sleep(backoff / 2 + jitter).await;
-                    backoff *= 2;
-                }
-                Cancelled::Contended => {}
-            }
-        }
-        Err(RepoError::Unavailable(anyhow!(
-            "{doing}: still contended after {TRANSACTION_ATTEMPTS} attempts"
-        )))
-    }
-
-    fn put_new(&self, item: Item) -> Result<TransactWriteItem, RepoError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| RepoError::Internal(e.into()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    /// A delete that only happens if the item is held by `holder` (or, for the user item itself, exists).
-    fn delete_held(&self, key: Item, holder: Option<Uuid>) -> Result<TransactWriteItem, RepoError> {
-        let delete = Delete::builder().table_name(&self.table).set_key(Some(key));
-        let delete = match holder {
-            Some(id) => delete
-                .condition_expression("user_id = :id")
-                .expression_attribute_values(":id", s(id.to_string())),
-            None => delete.condition_expression("attribute_exists(pk)"),
-        };
-        let delete = delete.build().map_err(|e| RepoError::Internal(e.into()))?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 }
 
