@@ -48,9 +48,10 @@ fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Answer {
 fn readme_flow(server: &LambdaWatch) {
     let agent = client();
     let base = server.base_url();
-    let foo = json!({"username": "foo", "password": STRONG_PASSWORD, "email": "foo@bar.com"});
+    let registration =
+        json!({"username": "foo", "password": STRONG_PASSWORD, "email": "foo@bar.com"});
 
-    let created = post(&agent, &format!("{base}/api/users"), &foo);
+    let created = post(&agent, &format!("{base}/api/users"), &registration);
     assert_eq!(created.status, 201, "{}\n{}", created.body, server.logs());
     assert_eq!(created.body["username"], "foo");
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -82,7 +83,7 @@ fn readme_flow(server: &LambdaWatch) {
     assert!(anonymous.headers.contains_key("www-authenticate"));
     assert_eq!(anonymous.body["status"], 401);
 
-    let duplicate = post(&agent, &format!("{base}/api/users"), &foo);
+    let duplicate = post(&agent, &format!("{base}/api/users"), &registration);
     assert_eq!(duplicate.status, 409, "{}", duplicate.body);
     assert_eq!(duplicate.body["errors"][0]["field"], "username");
 
@@ -141,12 +142,37 @@ fn the_readme_flow_works_over_http_on_sqlite() {
 }
 
 #[test]
+fn the_readme_flow_works_over_http_on_dynamodb() {
+    let endpoint = vimcar_tests::dynamodb::endpoint();
+    let table = vimcar_tests::dynamodb::fresh_table_name();
+    let storage = vimcar::config::StorageConfig::DynamoDb {
+        table: table.clone(),
+        endpoint: Some(endpoint.clone()),
+    };
+    // What `vimcar-admin db upgrade` does before `make dev` serves.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let users = vimcar::state::open_repository(&storage).await.unwrap();
+        users.upgrade().await.unwrap();
+    });
+    let server = LambdaWatch::start(&[
+        ("USERS_BACKEND", "dynamodb"),
+        ("USERS_TABLE", &table),
+        ("DYNAMODB_ENDPOINT", &endpoint),
+        ("VIMCAR_SECRET", SECRET),
+        ("JWT_TTL_SECONDS", "120"),
+    ]);
+    readme_flow(&server);
+    let claims = token_claims(&server);
+    assert_eq!(claims.exp - claims.iat, 120);
+}
+
+#[test]
 fn a_function_refuses_to_start_without_a_usable_secret() {
     for (secret, message) in [
         (None, "VIMCAR_SECRET is not set"),
         (Some("too short"), "at least 32 are required"),
     ] {
-        let mut command = std::process::Command::new("cargo");
+        let mut command = vimcar_tests::server::cargo();
         command
             .args(["run", "--quiet", "-p", "list-users"])
             .current_dir(vimcar_tests::server::workspace_root())

@@ -225,7 +225,7 @@ fn the_same_rules_as_the_api_refuse_bad_input() {
         ),
         (
             &["users", "set-password", "nobody", "--password-stdin"],
-            Some(&"x"),
+            Some("x"),
             "there is no user named nobody",
         ),
     ];

@@ -12,6 +12,7 @@ type Users = Arc<dyn UserRepository>;
 macro_rules! for_each_backend {
     ($($check:ident),* $(,)?) => {
         for_each_backend!(@backend sqlite, vimcar_tests::sqlite_users; $($check),*);
+        for_each_backend!(@backend dynamodb, vimcar_tests::dynamodb_users; $($check),*);
     };
     (@backend $backend:ident, $open:path; $($check:ident),*) => {
         mod $backend {

@@ -26,7 +26,7 @@ impl LambdaWatch {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("vimcar-watch-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("creating the emulator log");
-        let mut command = Command::new("cargo");
+        let mut command = cargo();
         command
             .args([
                 "lambda",
@@ -113,6 +113,23 @@ impl Drop for LambdaWatch {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// A `cargo` command with the variables `cargo test` set for this test process removed. Build scripts that watch
+/// `CARGO_MANIFEST_DIR` and the like would otherwise see them change, and the nested cargo would rebuild half the
+/// dependency tree that `make functions` had just built.
+pub fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let kept =
+            matches!(name, "CARGO_HOME" | "CARGO_TARGET_DIR") || name.starts_with("CARGO_TERM_");
+        if (name == "CARGO" || name.starts_with("CARGO_")) && !kept {
+            command.env_remove(name);
+        }
+    }
+    command.env_remove("RUST_RECURSION_COUNT");
+    command
 }
 
 /// The workspace root, where `Cargo.toml` holds the router table.
