@@ -38,4 +38,4 @@ lint: ## Check formatting and clippy lints
 	cargo clippy --workspace --all-targets -- -D warnings
 
 test: tools lint functions ## Run every test: unit, repository and API suites on SQLite and DynamoDB (moto), end to end
-	infra/with-moto cargo test --workspace
+	infra/with-moto cargo test --workspace 2>&1 | infra/tally
