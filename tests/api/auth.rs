@@ -183,6 +183,76 @@ async fn the_token_lifetime_follows_the_configuration(users: Users) {
     assert_eq!(json(&response)["expires_in"], 60);
 }
 
+async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
+    use argon2::PasswordHasher as _;
+    let app = app(users.clone());
+    let old = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8192, 1, 1, None).unwrap(),
+    )
+    .hash_password(STRONG_PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    let alice = user("alice");
+    users
+        .insert(&alice, Some(&vimcar::users::PasswordHash::new(old.clone())))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        auth(&app, login("alice", "wrong wrong wrong wrong"))
+            .await
+            .status(),
+        401
+    );
+    let stored = users
+        .credentials(&alice.username)
+        .await
+        .unwrap()
+        .unwrap()
+        .hash
+        .unwrap();
+    assert_eq!(stored.as_str(), old, "a failed login changes nothing");
+
+    assert_eq!(
+        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        200
+    );
+    let stored = users
+        .credentials(&alice.username)
+        .await
+        .unwrap()
+        .unwrap()
+        .hash
+        .unwrap();
+    assert!(
+        stored
+            .as_str()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        stored.as_str()
+    );
+    assert_eq!(
+        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        200
+    );
+}
+
+async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
+    let app = app(users.clone());
+    let tampered = "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+    users
+        .insert(
+            &user("alice"),
+            Some(&vimcar::users::PasswordHash::new(tampered.into())),
+        )
+        .await
+        .unwrap();
+    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    assert_eq!(response.status(), 401);
+}
+
 async fn another_method_gets_405(users: Users) {
     let app = app(users);
     let response = auth(&app, request("GET", "/auth", &[])).await;
@@ -199,5 +269,7 @@ for_each_backend!(
     missing_fields_get_422_and_malformed_bodies_400,
     the_whole_password_counts_and_nothing_is_truncated,
     the_token_lifetime_follows_the_configuration,
+    a_login_upgrades_a_hash_made_with_older_parameters,
+    a_stored_hash_over_the_cost_caps_never_logs_in,
     another_method_gets_405,
 );

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow};
 use argon2::password_hash::phc::PasswordHash as PhcHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{
+    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::users::{Password, PasswordHash};
@@ -14,6 +16,13 @@ use crate::users::{Password, PasswordHash};
 pub const M_COST_KIB: u32 = 19_456;
 pub const T_COST: u32 = 2;
 pub const P_COST: u32 = 1;
+
+/// The most a stored hash may ask of a verification. A hash over these caps was not written by this code: it is
+/// refused (verified as a mismatch against the dummy hash) so that a tampered record cannot make logins cost
+/// gigabytes or minutes.
+pub const MAX_M_COST_KIB: u32 = 256 * 1024;
+pub const MAX_T_COST: u32 = 16;
+pub const MAX_P_COST: u32 = 8;
 
 /// What a verification found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +77,25 @@ impl PasswordHasher {
         .context("the hashing task failed")?
     }
 
+    /// Whether `hash` was made with other parameters than the current ones (an older cost, another Argon2 variant),
+    /// so that a successful login should store a fresh hash.
+    pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        let Ok(parsed) = PhcHash::new(hash.as_str()) else {
+            return true;
+        };
+        let current = self.argon2.params();
+        let params = Params::try_from(&parsed);
+        parsed.algorithm != ARGON2ID_IDENT
+            || parsed.version != Some(Version::V0x13 as u32)
+            || !params.is_ok_and(|p| {
+                (p.m_cost(), p.t_cost(), p.p_cost())
+                    == (current.m_cost(), current.t_cost(), current.p_cost())
+            })
+    }
+
     /// Verifies `password` against `hash`, or against the dummy hash when there is none, on a blocking thread.
-    /// Either way one full Argon2 computation runs, so timing does not tell whether the user exists.
+    /// Either way one full Argon2 computation runs, so timing does not tell whether the user exists. A stored hash
+    /// over the cost caps is never computed: it counts as a mismatch, verified against the dummy instead.
     pub async fn verify(
         &self,
         password: SecretString,
@@ -77,7 +103,13 @@ impl PasswordHasher {
     ) -> anyhow::Result<Verification> {
         let argon2 = self.argon2.clone();
         let (phc, real) = match hash {
-            Some(hash) => (hash.as_str().to_owned(), true),
+            Some(hash) if within_caps(hash) => (hash.as_str().to_owned(), true),
+            Some(_) => {
+                tracing::error!(
+                    "a stored password hash exceeds the Argon2 cost caps; refusing to verify it"
+                );
+                (self.dummy.as_str().to_owned(), false)
+            }
             None => (self.dummy.as_str().to_owned(), false),
         };
         let verifications = Arc::clone(&self.verifications);
@@ -95,6 +127,21 @@ impl PasswordHasher {
         })
         .await
         .context("the verification task failed")?
+    }
+}
+
+/// Whether a stored hash asks no more than the caps. A hash that does not parse is left to the verifier to reject.
+fn within_caps(hash: &PasswordHash) -> bool {
+    let Ok(parsed) = PhcHash::new(hash.as_str()) else {
+        return true;
+    };
+    match Params::try_from(&parsed) {
+        Ok(params) => {
+            params.m_cost() <= MAX_M_COST_KIB
+                && params.t_cost() <= MAX_T_COST
+                && params.p_cost() <= MAX_P_COST
+        }
+        Err(_) => true,
     }
 }
 
@@ -165,5 +212,67 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    /// A hash of `text` with other parameters, as an older version of this code might have stored.
+    fn hash_with(text: &str, algorithm: Algorithm, m: u32, t: u32, p: u32) -> PasswordHash {
+        let argon2 = Argon2::new(
+            algorithm,
+            Version::V0x13,
+            Params::new(m, t, p, None).unwrap(),
+        );
+        PasswordHash::new(argon2.hash_password(text.as_bytes()).unwrap().to_string())
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_current_parameters_needs_no_rehash_and_others_do() {
+        let hasher = PasswordHasher::new().unwrap();
+        let current = hasher
+            .hash(&password("correct horse battery staple"))
+            .await
+            .unwrap();
+        assert!(!hasher.needs_rehash(&current));
+        assert!(hasher.needs_rehash(&hash_with("x", Algorithm::Argon2id, 8192, 2, 1)));
+        assert!(hasher.needs_rehash(&hash_with(
+            "x",
+            Algorithm::Argon2i,
+            M_COST_KIB,
+            T_COST,
+            P_COST
+        )));
+        assert!(hasher.needs_rehash(&hash_with("x", Algorithm::Argon2id, M_COST_KIB, 3, 1)));
+        assert!(hasher.needs_rehash(&PasswordHash::new("$2b$12$bcrypt".into())));
+    }
+
+    #[tokio::test]
+    async fn an_older_hash_still_verifies() {
+        let hasher = PasswordHasher::new().unwrap();
+        let old = hash_with(
+            "correct horse battery staple",
+            Algorithm::Argon2id,
+            8192,
+            1,
+            1,
+        );
+        let secret = SecretString::from("correct horse battery staple".to_owned());
+        assert_eq!(
+            hasher.verify(secret, Some(&old)).await.unwrap(),
+            Verification::Match
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_over_the_cost_caps_is_refused_without_computing_it() {
+        let hasher = PasswordHasher::new().unwrap();
+        // Claims 4 GiB and 1000 passes: computing it would take minutes. The salt and output are never used.
+        let tampered = PasswordHash::new(
+            "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g".into(),
+        );
+        let secret = SecretString::from("anything".to_owned());
+        assert_eq!(
+            hasher.verify(secret, Some(&tampered)).await.unwrap(),
+            Verification::Mismatch
+        );
+        assert_eq!(hasher.verifications(), 1, "the dummy was verified instead");
     }
 }

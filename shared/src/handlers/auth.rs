@@ -7,7 +7,7 @@ use crate::auth::Verification;
 use crate::error::ApiError;
 use crate::http::{json_body, json_response, require_method};
 use crate::state::AppState;
-use crate::users::{FieldError, Username};
+use crate::users::{Credentials, FieldError, Password, Username};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +21,24 @@ struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: u64,
+}
+
+/// Stores a hash with the current parameters after a login proved the password. A failure here costs the user
+/// nothing: the login still succeeds, and the next one tries again.
+async fn rehash(state: &AppState, username: &Username, password: SecretString) {
+    let result = async {
+        let hash = state.hasher.hash(&Password::trusted(password)).await?;
+        state.users.set_password(username, &hash).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => tracing::info!("password hash upgraded to the current parameters"),
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "could not upgrade a password hash"
+        ),
+    }
 }
 
 pub(super) async fn handle(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
@@ -43,16 +61,27 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
         }
     };
     // A username that could never have registered has no credentials; it still costs a full verification below.
-    let credentials = match Username::parse(&username) {
-        Ok(username) => state.users.credentials(&username).await?,
-        Err(_) => None,
+    let username = Username::parse(&username).ok();
+    let credentials = match &username {
+        Some(username) => state.users.credentials(username).await?,
+        None => None,
     };
     let hash = credentials.as_ref().and_then(|c| c.hash.as_ref());
-    let verification = state.hasher.verify(password, hash).await?;
-    let user_id = match (verification, credentials) {
-        (Verification::Match, Some(credentials)) => credentials.user_id,
+    let verification = state.hasher.verify(password.clone(), hash).await?;
+    let (user_id, hash, username) = match (verification, credentials, username) {
+        (
+            Verification::Match,
+            Some(Credentials {
+                user_id,
+                hash: Some(hash),
+            }),
+            Some(username),
+        ) => (user_id, hash, username),
         _ => return Err(ApiError::InvalidCredentials),
     };
+    if state.hasher.needs_rehash(&hash) {
+        rehash(state, &username, password).await;
+    }
     let token = state.tokens.issue(user_id)?;
     tracing::info!(%user_id, "token issued");
     json_response(

@@ -48,6 +48,12 @@ impl Password {
         Ok(Self(SecretString::from(raw.to_owned())))
     }
 
+    /// A password that already proved itself at login (it matched a stored hash), so its rules are not re-checked:
+    /// rules may have tightened since it was chosen.
+    pub fn trusted(secret: SecretString) -> Self {
+        Self(secret)
+    }
+
     /// The password's text, for the hasher only.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
