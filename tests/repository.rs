@@ -4,7 +4,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use vimcar::users::{
-    Cursor, Email, PageSize, PasswordHash, RepoError, UniqueField, User, UserRepository, Username,
+    Cursor, Email, LoginAccount, LoginFailures, PageSize, PasswordHash, RepoError, UniqueField,
+    User, UserRepository, Username,
 };
 use vimcar_tests::user;
 
@@ -266,6 +267,117 @@ async fn stored_values_keep_their_normalised_form(users: Users) {
     assert_eq!(found.created_at, odd.created_at);
 }
 
+fn account(name: &str) -> LoginAccount {
+    LoginAccount::from_raw(name)
+}
+
+async fn failed_logins_count_up_until_cleared(users: Users) {
+    let now = chrono::Utc::now();
+    let alice = account("alice");
+    assert_eq!(
+        users.login_failures(&alice, now).await.unwrap(),
+        LoginFailures::default()
+    );
+    for expected in 1..=3 {
+        let recorded = users.record_login_failure(&alice, now).await.unwrap();
+        assert_eq!(recorded.count, expected);
+    }
+    let read = users.login_failures(&alice, now).await.unwrap();
+    assert_eq!(read.count, 3);
+    assert_eq!(
+        read.last_at.map(|at| at.timestamp_millis()),
+        Some(now.timestamp_millis())
+    );
+
+    users.clear_login_failures(&alice).await.unwrap();
+    assert_eq!(
+        users.login_failures(&alice, now).await.unwrap(),
+        LoginFailures::default()
+    );
+    users.clear_login_failures(&alice).await.unwrap();
+}
+
+async fn failed_logins_are_counted_per_account_known_or_not(users: Users) {
+    let now = chrono::Utc::now();
+    users.insert(&user("alice"), None).await.unwrap();
+    users
+        .record_login_failure(&account("ALICE"), now)
+        .await
+        .unwrap();
+    users
+        .record_login_failure(&account("nobody"), now)
+        .await
+        .unwrap();
+    users
+        .record_login_failure(&account("nobody"), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        users
+            .login_failures(&account("alice"), now)
+            .await
+            .unwrap()
+            .count,
+        1
+    );
+    assert_eq!(
+        users
+            .login_failures(&account("Nobody"), now)
+            .await
+            .unwrap()
+            .count,
+        2
+    );
+    // Throttling records are no users.
+    assert_eq!(all_users(&users).await.len(), 1);
+}
+
+async fn failed_logins_expire_a_day_after_the_last_one(users: Users) {
+    let now = chrono::Utc::now();
+    let long_ago = now - chrono::TimeDelta::hours(25);
+    let alice = account("alice");
+    for _ in 0..4 {
+        users.record_login_failure(&alice, long_ago).await.unwrap();
+    }
+    assert_eq!(
+        users.login_failures(&alice, long_ago).await.unwrap().count,
+        4
+    );
+    assert_eq!(
+        users.login_failures(&alice, now).await.unwrap(),
+        LoginFailures::default()
+    );
+    // Counting starts afresh, not from the expired four.
+    assert_eq!(
+        users.record_login_failure(&alice, now).await.unwrap().count,
+        1
+    );
+}
+
+async fn concurrent_failed_logins_are_all_counted(users: Users) {
+    let now = chrono::Utc::now();
+    let attempts = (0..16).map(|_| {
+        let users = users.clone();
+        tokio::spawn(async move {
+            users
+                .record_login_failure(&account("alice"), now)
+                .await
+                .unwrap()
+        })
+    });
+    for attempt in attempts {
+        attempt.await.unwrap();
+    }
+    assert_eq!(
+        users
+            .login_failures(&account("alice"), now)
+            .await
+            .unwrap()
+            .count,
+        16
+    );
+}
+
 /// Runs every check above against one backend, each on a fresh, empty store.
 macro_rules! behaviour_suite {
     ($backend:ident, $open:path) => {
@@ -287,6 +399,10 @@ macro_rules! behaviour_suite {
                 listing_never_shows_uniqueness_bookkeeping,
                 upgrading_twice_is_harmless,
                 stored_values_keep_their_normalised_form,
+                failed_logins_count_up_until_cleared,
+                failed_logins_are_counted_per_account_known_or_not,
+                failed_logins_expire_a_day_after_the_last_one,
+                concurrent_failed_logins_are_all_counted,
             );
         }
     };

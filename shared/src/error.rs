@@ -38,6 +38,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// Too many consecutive failed logins for this account: retry after this many seconds.
+    #[error("too many attempts")]
+    TooManyAttempts(u64),
     /// Fields that break their rules.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
@@ -91,6 +94,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,6 +109,7 @@ impl ApiError {
             Self::InvalidCredentials => "/problems/invalid-credentials",
             Self::Conflict(_) => "/problems/conflict",
             Self::Validation(_) => "/problems/validation",
+            Self::TooManyAttempts(_) => "/problems/too-many-attempts",
             _ => "about:blank",
         }
     }
@@ -134,6 +139,10 @@ impl ApiError {
                     .to_owned()
             }
             Self::Validation(_) => "Some fields are invalid; see errors.".to_owned(),
+            Self::TooManyAttempts(seconds) => format!(
+                "Too many failed logins for this account; try again in {seconds} second{}.",
+                if *seconds == 1 { "" } else { "s" }
+            ),
             Self::Unavailable(_) => {
                 "The service is temporarily unavailable; retry shortly.".to_owned()
             }
@@ -205,6 +214,9 @@ impl ApiError {
             Self::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
+            Self::TooManyAttempts(seconds) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
             _ => {}
         }
         response
@@ -233,6 +245,7 @@ mod tests {
             (ApiError::PayloadTooLarge { limit: 16 }, 413),
             (ApiError::UnsupportedMediaType, 415),
             (ApiError::Validation(vec![]), 422),
+            (ApiError::TooManyAttempts(3), 429),
             (ApiError::Unavailable(anyhow!("down")), 503),
             (ApiError::Internal(anyhow!("bug")), 500),
         ];

@@ -253,6 +253,81 @@ async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
     assert_eq!(response.status(), 401);
 }
 
+const WRONG: &str = "wrong wrong wrong wrong";
+
+async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
+    let app = app(users);
+    registered(&app, "alice").await;
+    for _ in 0..5 {
+        assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+    }
+    let before = app.hasher.verifications();
+    let locked = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    assert_eq!(locked.status(), 429);
+    assert_eq!(header(&locked, "retry-after"), "1");
+    assert_eq!(
+        header(&locked, "content-type"),
+        "application/problem+json; charset=utf-8"
+    );
+    let problem = json(&locked);
+    assert_eq!(problem["type"], "/problems/too-many-attempts");
+    assert_eq!(problem["status"], 429);
+    assert_eq!(
+        app.hasher.verifications(),
+        before,
+        "a locked attempt costs no Argon2 work"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        200
+    );
+    // The success reset the count: the next mistake is one of five free ones again.
+    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+}
+
+async fn each_further_failure_doubles_the_lock(users: Users) {
+    let app = app(users);
+    registered(&app, "alice").await;
+    for _ in 0..5 {
+        auth(&app, login("alice", WRONG)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+    let locked = auth(&app, login("alice", WRONG)).await;
+    assert_eq!(locked.status(), 429);
+    assert_eq!(header(&locked, "retry-after"), "2");
+    // Other accounts are not affected.
+    registered(&app, "bob").await;
+    assert_eq!(
+        auth(&app, login("bob", STRONG_PASSWORD)).await.status(),
+        200
+    );
+}
+
+async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
+    let app = app(users);
+    registered(&app, "alice").await;
+    for attempt in 1..=6 {
+        let known = auth(&app, login("alice", WRONG)).await;
+        let unknown = auth(&app, login("nobody", WRONG)).await;
+        assert_eq!(
+            known.status(),
+            if attempt <= 5 { 401 } else { 429 },
+            "attempt {attempt}"
+        );
+        assert_eq!(unknown.status(), known.status(), "attempt {attempt}");
+        assert_eq!(unknown.headers(), known.headers(), "attempt {attempt}");
+        assert_eq!(
+            unknown.body().as_ref(),
+            known.body().as_ref(),
+            "attempt {attempt}"
+        );
+    }
+}
+
 async fn another_method_gets_405(users: Users) {
     let app = app(users);
     let response = auth(&app, request("GET", "/auth", &[])).await;
@@ -271,5 +346,8 @@ for_each_backend!(
     the_token_lifetime_follows_the_configuration,
     a_login_upgrades_a_hash_made_with_older_parameters,
     a_stored_hash_over_the_cost_caps_never_logs_in,
+    five_failures_lock_the_account_and_a_success_unlocks_it,
+    each_further_failure_doubles_the_lock,
+    unknown_names_are_throttled_exactly_like_real_users,
     another_method_gets_405,
 );

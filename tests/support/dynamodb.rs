@@ -103,6 +103,41 @@ impl TestTable {
     }
 }
 
+impl TestTable {
+    /// The item with partition key `pk`, read without the repository.
+    pub async fn raw_item(
+        &self,
+        pk: &str,
+    ) -> Option<std::collections::HashMap<String, AttributeValue>> {
+        self.raw
+            .get_item()
+            .table_name(self.users.table())
+            .key("pk", AttributeValue::S(pk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("the test table reads")
+            .item
+    }
+
+    /// The attribute the table's TTL deletes by, if TTL is enabled.
+    pub async fn ttl_attribute(&self) -> Option<String> {
+        let description = self
+            .raw
+            .describe_time_to_live()
+            .table_name(self.users.table())
+            .send()
+            .await
+            .expect("the test table describes its TTL")
+            .time_to_live_description?;
+        let enabled = matches!(
+            description.time_to_live_status(),
+            Some(aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+        );
+        enabled.then(|| description.attribute_name().unwrap_or_default().to_owned())
+    }
+}
+
 /// An SDK client that bypasses the repository, with the dummy credentials moto accepts.
 fn raw_client(endpoint: &str) -> Client {
     Client::from_conf(

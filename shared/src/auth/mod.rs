@@ -1,6 +1,7 @@
 //! Password hashing and access tokens.
 
 mod hasher;
+pub mod throttle;
 mod token;
 
 pub use hasher::{PasswordHasher, Verification};

@@ -3,11 +3,13 @@ use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Verification;
+use chrono::Utc;
+
+use crate::auth::{Verification, throttle};
 use crate::error::ApiError;
 use crate::http::{json_body, json_response, require_method};
 use crate::state::AppState;
-use crate::users::{Credentials, FieldError, Password, Username};
+use crate::users::{Credentials, FieldError, LoginAccount, Password, Username};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +63,14 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
         }
     };
     // A username that could never have registered has no credentials; it still costs a full verification below.
+    // Throttling counts failures per name as typed, for unknown names exactly as for real users, and refuses a
+    // locked account before any Argon2 work.
+    let account = LoginAccount::from_raw(&username);
+    let now = Utc::now();
+    let failures = state.users.login_failures(&account, now).await?;
+    if let Some(seconds) = throttle::retry_after(&failures, now) {
+        return Err(ApiError::TooManyAttempts(seconds));
+    }
     let username = Username::parse(&username).ok();
     let credentials = match &username {
         Some(username) => state.users.credentials(username).await?,
@@ -77,8 +87,14 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
             }),
             Some(username),
         ) => (user_id, hash, username),
-        _ => return Err(ApiError::InvalidCredentials),
+        _ => {
+            state.users.record_login_failure(&account, now).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
     };
+    if failures.count > 0 {
+        state.users.clear_login_failures(&account).await?;
+    }
     if state.hasher.needs_rehash(&hash) {
         rehash(state, &username, password).await;
     }

@@ -17,7 +17,10 @@ use uuid::Uuid;
 pub use email::Email;
 pub use field::{FieldError, UniqueField};
 pub use password::{Password, PasswordHash};
-pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, UserRepository};
+pub use repository::{
+    Credentials, Cursor, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page, PageSize,
+    RepoError, UserRepository,
+};
 pub use username::Username;
 
 /// A registered user as the API shows it: never with a password or a hash.

@@ -10,15 +10,23 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
 use super::{
-    Credentials, Cursor, Email, Page, PageSize, PasswordHash, RepoError, UniqueField, User,
-    UserRepository, Username, format_timestamp, parse_timestamp,
+    Credentials, Cursor, Email, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page,
+    PageSize, PasswordHash, RepoError, UniqueField, User, UserRepository, Username,
+    format_timestamp, parse_timestamp,
 };
 
 /// The schema's versions, oldest first. Append; never edit one that has shipped.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!(
-    "../../migrations/sqlite/0001_create_users.sql"
-))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!(
+        "../../migrations/sqlite/0001_create_users.sql"
+    )),
+    M::up(include_str!(
+        "../../migrations/sqlite/0002_create_login_failures.sql"
+    )),
+];
 
 /// How long a writer waits for another process's lock before the request fails as unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -202,6 +210,82 @@ impl UserRepository for SqliteUsers {
         })
         .await
     }
+
+    async fn login_failures(
+        &self,
+        account: &LoginAccount,
+        now: DateTime<Utc>,
+    ) -> Result<LoginFailures, RepoError> {
+        let account = account.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .query_row(
+                    "SELECT failures, last_failure_at FROM login_failures WHERE account = ?1 AND expires_at > ?2",
+                    params![account, format_timestamp(&now)],
+                    |row| Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?)),
+                )
+                .optional()
+                .map_err(|e| storage_error(e, "reading failed logins"))?
+                .map(read_failures)
+                .transpose()
+                .map(Option::unwrap_or_default)
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        account: &LoginAccount,
+        now: DateTime<Utc>,
+    ) -> Result<LoginFailures, RepoError> {
+        let account = account.as_str().to_owned();
+        self.with_connection(move |connection| {
+            let now_text = format_timestamp(&now);
+            let expires = format_timestamp(&(now + LOGIN_FAILURES_EXPIRE_AFTER));
+            let transaction = connection
+                .transaction()
+                .map_err(|e| storage_error(e, "recording a failed login"))?;
+            // Expired rows go first, so that the table holds only the last day's failing accounts.
+            transaction
+                .execute("DELETE FROM login_failures WHERE expires_at <= ?1", [&now_text])
+                .map_err(|e| storage_error(e, "pruning failed logins"))?;
+            let recorded = transaction
+                .query_row(
+                    "INSERT INTO login_failures (account, failures, last_failure_at, expires_at) VALUES (?1, 1, ?2, ?3)
+                     ON CONFLICT (account) DO UPDATE SET failures = failures + 1,
+                         last_failure_at = excluded.last_failure_at, expires_at = excluded.expires_at
+                     RETURNING failures, last_failure_at",
+                    params![account, now_text, expires],
+                    |row| Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?)),
+                )
+                .map_err(|e| storage_error(e, "recording a failed login"))?;
+            transaction
+                .commit()
+                .map_err(|e| storage_error(e, "recording a failed login"))?;
+            read_failures(recorded)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, account: &LoginAccount) -> Result<(), RepoError> {
+        let account = account.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .execute("DELETE FROM login_failures WHERE account = ?1", [account])
+                .map(drop)
+                .map_err(|e| storage_error(e, "clearing failed logins"))
+        })
+        .await
+    }
+}
+
+fn read_failures((count, last_at): (u32, String)) -> Result<LoginFailures, RepoError> {
+    let last_at = parse_timestamp(&last_at)
+        .map_err(|e| RepoError::Internal(anyhow!("stored last_failure_at is invalid: {e}")))?;
+    Ok(LoginFailures {
+        count,
+        last_at: Some(last_at),
+    })
 }
 
 impl SqliteUsers {
@@ -280,5 +364,37 @@ fn storage_error(error: rusqlite::Error, doing: &str) -> RepoError {
         RepoError::Unavailable(error)
     } else {
         RepoError::Internal(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn recording_a_failure_prunes_expired_records() {
+        let users = SqliteUsers::in_memory().unwrap();
+        let now = Utc::now();
+        let long_ago = now - LOGIN_FAILURES_EXPIRE_AFTER - chrono::TimeDelta::minutes(1);
+        for i in 0..50 {
+            let account = LoginAccount::from_raw(&format!("sprayed{i}"));
+            users
+                .record_login_failure(&account, long_ago)
+                .await
+                .unwrap();
+        }
+        users
+            .record_login_failure(&LoginAccount::from_raw("alice"), now)
+            .await
+            .unwrap();
+        let rows: i64 = users
+            .with_connection(|connection| {
+                connection
+                    .query_row("SELECT COUNT(*) FROM login_failures", [], |row| row.get(0))
+                    .map_err(|e| storage_error(e, "counting"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, 1, "only the live record is left");
     }
 }

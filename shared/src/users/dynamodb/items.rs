@@ -8,8 +8,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
 use crate::users::{
-    Credentials, Email, PasswordHash, User, Username, format_timestamp, parse_timestamp,
+    Credentials, Email, LoginAccount, LoginFailures, PasswordHash, User, Username,
+    format_timestamp, parse_timestamp,
 };
 
 /// An item as the SDK reads and writes it.
@@ -32,7 +35,14 @@ pub(super) const USER_ID: &str = "user_id";
 /// On username items only, so that logging in is one read and listing never copies a hash.
 pub(super) const PASSWORD_HASH: &str = "password_hash";
 
+/// On failed-login items: consecutive failures, the last one's time, and when the item expires (epoch seconds, the
+/// table's TTL attribute).
+pub(super) const FAILURES: &str = "failures";
+pub(super) const LAST_FAILURE_AT: &str = "last_failure_at";
+pub(super) const EXPIRES_AT: &str = "expires_at";
+
 const USER_PREFIX: &str = "USER#";
+const LOGIN_PREFIX: &str = "LOGIN#";
 const USERNAME_PREFIX: &str = "USERNAME#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 
@@ -61,6 +71,46 @@ pub(super) fn username_key(username: &Username) -> Item {
 /// The key of the item that reserves an email address.
 pub(super) fn email_key(email: &Email) -> Item {
     key(format!("{EMAIL_PREFIX}{email}"))
+}
+
+/// The key of the item counting an account's failed logins.
+pub(super) fn login_key(account: &LoginAccount) -> Item {
+    key(format!("{LOGIN_PREFIX}{}", account.as_str()))
+}
+
+/// Reads a failed-login item; one that expired at or before `now` (DynamoDB deletes expired items lazily) counts as
+/// none.
+pub(super) fn read_login_failures(
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<LoginFailures, ItemError> {
+    prefixed(item, LOGIN_PREFIX)?;
+    if number(item, EXPIRES_AT)? <= now.timestamp() {
+        return Ok(LoginFailures::default());
+    }
+    let count = u32::try_from(number(item, FAILURES)?)
+        .map_err(|_| ItemError::Invalid(FAILURES, "count"))?;
+    let last_at = parse_timestamp(string(item, LAST_FAILURE_AT)?)
+        .map_err(|_| ItemError::Invalid(LAST_FAILURE_AT, "timestamp"))?;
+    Ok(LoginFailures {
+        count,
+        last_at: Some(last_at),
+    })
+}
+
+/// A number attribute.
+fn number(item: &Item, name: &'static str) -> Result<i64, ItemError> {
+    match item.get(name) {
+        Some(AttributeValue::N(text)) => {
+            text.parse().map_err(|_| ItemError::Invalid(name, "number"))
+        }
+        _ => Err(ItemError::Invalid(name, "number")),
+    }
+}
+
+/// A number attribute value.
+pub(super) fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }
 
 fn key(pk: String) -> Item {

@@ -6,11 +6,11 @@ use anyhow::{Context, anyhow};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::errors::sdk_error;
-use super::items::{CREATED_AT, EMAIL, ID, LISTING, PK, USERNAME};
+use super::items::{CREATED_AT, EMAIL, EXPIRES_AT, ID, LISTING, PK, USERNAME};
 use crate::users::RepoError;
 
 /// The index that lists users in id order: partition key [`LISTING`], sort key [`ID`].
@@ -28,6 +28,8 @@ pub struct TableDesign {
     pub global_secondary_indexes: Vec<GlobalSecondaryIndex>,
     pub billing_mode: BillingMode,
     pub deletion_protection: bool,
+    /// The number attribute DynamoDB's TTL deletes items by: failed-login records expire, nothing else does.
+    pub ttl_attribute: &'static str,
 }
 
 /// The one design of the users table.
@@ -74,6 +76,7 @@ pub fn table_design() -> TableDesign {
         global_secondary_indexes: vec![listing_index],
         billing_mode: BillingMode::PayPerRequest,
         deletion_protection: true,
+        ttl_attribute: EXPIRES_AT,
     }
 }
 
@@ -99,7 +102,42 @@ pub(super) async fn create_if_missing(client: &Client, table: &str) -> Result<()
                 .is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(error) => return Err(sdk_error(error, "creating the users table")),
     }
-    wait_until_active(client, table).await
+    wait_until_active(client, table).await?;
+    enable_ttl(client, table, design.ttl_attribute).await
+}
+
+/// Turns on TTL deletion by `attribute`, unless it already is.
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), RepoError> {
+    let current = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error(e, "describing the users table's TTL"))?;
+    let enabled = current.time_to_live_description().is_some_and(|ttl| {
+        ttl.attribute_name() == Some(attribute)
+            && matches!(
+                ttl.time_to_live_status(),
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            )
+    });
+    if enabled {
+        return Ok(());
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(true)
+        .build()
+        .context("a complete TTL specification")?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| sdk_error(e, "enabling TTL on the users table"))?;
+    tracing::info!(table, attribute, "enabled TTL on the users table");
+    Ok(())
 }
 
 async fn wait_until_active(client: &Client, table: &str) -> Result<(), RepoError> {
