@@ -94,6 +94,22 @@ fn readme_flow(server: &LambdaWatch) {
     );
     assert_eq!(wrong.status, 401, "{}", wrong.body);
 
+    // What the functions logged for all of the above holds no secret (and they did log: the capture works).
+    let logs = server.logs();
+    assert!(
+        logs.contains("user registered"),
+        "no function logs captured:\n{logs}"
+    );
+    for secret in [
+        STRONG_PASSWORD,
+        access_token.as_str(),
+        "$argon2id",
+        "wrong password!!",
+        SECRET,
+    ] {
+        assert!(!logs.contains(secret), "the logs hold {secret:?}:\n{logs}");
+    }
+
     // Routes the emulator does not know never reach a function.
     let unknown = agent
         .get(format!("{base}/api/nothing-here"))
@@ -131,6 +147,8 @@ fn the_readme_flow_works_over_http_on_sqlite() {
         ("USERS_BACKEND", "sqlite"),
         ("SQLITE_PATH", db.to_str().unwrap()),
         ("VIMCAR_SECRET", SECRET),
+        // The most the functions ever log, for the no-secrets check.
+        ("RUST_LOG", "debug"),
         ("JWT_TTL_SECONDS", "120"),
     ]);
     readme_flow(&server);

@@ -31,3 +31,5 @@ mod fixtures;
 mod list_users;
 mod register;
 mod robustness;
+mod timing;
+mod tokens;

@@ -1,0 +1,233 @@
+//! Token strictness (RFC 8725): every token that is not exactly what `auth` issues gets 401 with a challenge, never
+//! a 5xx, at `GET /api/users`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+use vimcar::handlers::{auth, list_users, register};
+use vimcar_tests::requests::{header, json, post_json, request};
+use vimcar_tests::{SECRET, STRONG_PASSWORD, app};
+
+use super::Users;
+
+/// Registers alice and answers her id and a genuine token.
+async fn alice(app: &vimcar::AppState) -> (String, String) {
+    let body =
+        json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"});
+    let created = register(app, post_json("/api/users", &body)).await;
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let login = json!({"username": "alice", "password": STRONG_PASSWORD});
+    let token = json(&auth(app, post_json("/auth", &login)).await)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, token)
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// A token with any header and claims, and a signature that is not an HS256 signature of them.
+fn forged(header: Value, claims: &Value) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(&header),
+        b64(claims),
+        URL_SAFE_NO_PAD.encode([7u8; 64])
+    )
+}
+
+/// `text` with its first character changed: all six of its bits carry data, unlike the last one's.
+fn flip_first(text: &str) -> String {
+    let replacement = if text.starts_with('A') { 'B' } else { 'A' };
+    format!("{replacement}{}", &text[1..])
+}
+
+fn signed(header: Header, claims: &Value, secret: &str) -> String {
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
+    let app = app(users);
+    let (id, genuine) = alice(&app).await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = |change: &dyn Fn(&mut Value)| {
+        let mut claims =
+            json!({"sub": id, "iat": now, "nbf": now, "exp": now + 300, "iss": "vimcar"});
+        change(&mut claims);
+        claims
+    };
+    let good = claims(&|_| ());
+    let with = |configure: &dyn Fn(&mut Header)| {
+        let mut header = Header::new(Algorithm::HS256);
+        configure(&mut header);
+        signed(header, &good, SECRET)
+    };
+    let parts: Vec<&str> = genuine.split('.').collect();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "typ": "JWT"})),
+                b64(&good)
+            ),
+        ),
+        (
+            "alg HS384",
+            signed(Header::new(Algorithm::HS384), &good, SECRET),
+        ),
+        (
+            "alg HS512",
+            signed(Header::new(Algorithm::HS512), &good, SECRET),
+        ),
+        (
+            "alg RS256",
+            forged(json!({"alg": "RS256", "typ": "JWT"}), &good),
+        ),
+        (
+            "alg ES256",
+            forged(json!({"alg": "ES256", "typ": "JWT"}), &good),
+        ),
+        (
+            "jwk header",
+            forged(
+                json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AAAA"}}),
+                &good,
+            ),
+        ),
+        (
+            "jku header",
+            with(&|h| h.jku = Some("http://127.0.0.1:1/keys".into())),
+        ),
+        (
+            "kid header",
+            with(&|h| h.kid = Some("../../dev/null".into())),
+        ),
+        (
+            "tampered payload",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&claims(&|c| c["exp"] = (now + 99_999).into())),
+                parts[2]
+            ),
+        ),
+        (
+            "tampered signature",
+            format!("{}.{}.{}", parts[0], parts[1], flip_first(parts[2])),
+        ),
+        (
+            "another secret",
+            signed(Header::default(), &good, "another secret that is 32 bytes+"),
+        ),
+        (
+            "no exp",
+            signed(
+                Header::default(),
+                &claims(&|c| {
+                    c.as_object_mut().unwrap().remove("exp");
+                }),
+                SECRET,
+            ),
+        ),
+        (
+            "exp past",
+            signed(
+                Header::default(),
+                &claims(&|c| c["exp"] = (now - 60).into()),
+                SECRET,
+            ),
+        ),
+        (
+            "nbf future",
+            signed(
+                Header::default(),
+                &claims(&|c| c["nbf"] = (now + 60).into()),
+                SECRET,
+            ),
+        ),
+        (
+            "iat future",
+            signed(
+                Header::default(),
+                &claims(&|c| c["iat"] = (now + 60).into()),
+                SECRET,
+            ),
+        ),
+        (
+            "wrong iss",
+            signed(
+                Header::default(),
+                &claims(&|c| c["iss"] = "evil".into()),
+                SECRET,
+            ),
+        ),
+        (
+            "8 KB token",
+            format!("{}.{}.{}", parts[0], "A".repeat(8 * 1024), parts[2]),
+        ),
+    ];
+    for (name, token) in cases {
+        let response = list_users(
+            &app,
+            request(
+                "GET",
+                "/api/users",
+                &[("authorization", &format!("Bearer {token}"))],
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), 401, "{name}");
+        assert_eq!(
+            header(&response, "www-authenticate"),
+            r#"Bearer realm="vimcar""#,
+            "{name}"
+        );
+        assert_eq!(json(&response)["status"], 401, "{name}");
+    }
+    // The genuine token still works: the cases failed for their flaw, not for the setup.
+    let response = list_users(
+        &app,
+        request(
+            "GET",
+            "/api/users",
+            &[("authorization", &format!("Bearer {genuine}"))],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+}
+
+async fn two_authorization_headers_get_401(users: Users) {
+    let app = app(users);
+    let (_, token) = alice(&app).await;
+    let value = format!("JWT {token}");
+    let response = list_users(
+        &app,
+        request(
+            "GET",
+            "/api/users",
+            &[("authorization", &value), ("authorization", &value)],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    assert!(!header(&response, "www-authenticate").is_empty());
+    assert_eq!(
+        json(&response)["detail"],
+        "Send one Authorization header, not several."
+    );
+}
+
+for_each_backend!(
+    every_kind_of_bad_token_gets_401_with_a_challenge,
+    two_authorization_headers_get_401,
+);
