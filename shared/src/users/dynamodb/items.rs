@@ -78,6 +78,22 @@ pub(super) fn login_key(account: &LoginAccount) -> Item {
     key(format!("{LOGIN_PREFIX}{}", account.as_str()))
 }
 
+/// A failed-login item holding `count` failures, the last at `last_at`, expiring at `expires` (epoch seconds).
+pub(super) fn login_item(
+    account: &LoginAccount,
+    count: u32,
+    last_at: DateTime<Utc>,
+    expires: i64,
+) -> Item {
+    let mut item = login_key(account);
+    item.extend([
+        (FAILURES.to_owned(), n(i64::from(count))),
+        (LAST_FAILURE_AT.to_owned(), s(format_timestamp(&last_at))),
+        (EXPIRES_AT.to_owned(), n(expires)),
+    ]);
+    item
+}
+
 /// Reads a failed-login item; one that expired at or before `now` (DynamoDB deletes expired items lazily) counts as
 /// none.
 pub(super) fn read_login_failures(
@@ -315,6 +331,49 @@ mod tests {
         bad_id.insert(USER_ID.to_owned(), AttributeValue::Bool(true));
         for item in [user_kind, bad_id, Item::new()] {
             assert!(read_email(&item).is_err());
+        }
+    }
+
+    #[test]
+    fn a_failed_login_record_survives_its_round_trip_until_it_expires() {
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+        let account = LoginAccount::from_raw("Alice");
+        let item = login_item(&account, 7, now, now.timestamp() + 60);
+        assert_eq!(item[PK], s("LOGIN#alice"));
+        let read = read_login_failures(&item, now).unwrap();
+        assert_eq!(
+            read,
+            LoginFailures {
+                count: 7,
+                last_at: Some(now)
+            }
+        );
+        let later = now + chrono::TimeDelta::seconds(60);
+        assert_eq!(
+            read_login_failures(&item, later).unwrap(),
+            LoginFailures::default()
+        );
+    }
+
+    #[test]
+    fn a_malformed_failed_login_record_is_an_error() {
+        let now = chrono::Utc::now();
+        let good = login_item(
+            &LoginAccount::from_raw("alice"),
+            1,
+            now,
+            now.timestamp() + 60,
+        );
+        let mut text_count = good.clone();
+        text_count.insert(FAILURES.to_owned(), s("1"));
+        let mut negative = good.clone();
+        negative.insert(FAILURES.to_owned(), n(-1));
+        let mut no_expiry = good.clone();
+        no_expiry.remove(EXPIRES_AT);
+        let mut user_kind = good.clone();
+        user_kind.extend(user_key(alice().id));
+        for item in [text_count, negative, no_expiry, user_kind, Item::new()] {
+            assert!(read_login_failures(&item, now).is_err(), "{item:?}");
         }
     }
 }

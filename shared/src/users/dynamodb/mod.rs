@@ -6,6 +6,7 @@
 mod client;
 mod errors;
 mod items;
+mod logins;
 mod table;
 mod transactions;
 
@@ -15,22 +16,20 @@ use std::time::Duration;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
 use uuid::Uuid;
 
 use self::errors::sdk_error;
 use self::items::{
-    EXPIRES_AT, FAILURES, ID, Item, LAST_FAILURE_AT, LISTING, LISTING_ALL, PASSWORD_HASH,
-    email_item, email_key, login_key, n, read_login_failures, read_user, read_username, s,
-    user_item, user_key, username_item, username_key,
+    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_username,
+    s, user_item, user_key, username_item, username_key,
 };
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};
 use self::transactions::Outcome;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Credentials, Cursor, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page, PageSize,
-    PasswordHash, RepoError, UniqueField, User, UserRepository, Username, format_timestamp,
+    Credentials, Cursor, LoginAccount, LoginFailures, Page, PageSize, PasswordHash, RepoError,
+    UniqueField, User, UserRepository, Username,
 };
 
 /// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
@@ -262,85 +261,19 @@ impl UserRepository for DynamoUsers {
         account: &LoginAccount,
         now: DateTime<Utc>,
     ) -> Result<LoginFailures, RepoError> {
-        bounded(async {
-            match self
-                .get_item(login_key(account), "reading failed logins")
-                .await?
-            {
-                None => Ok(LoginFailures::default()),
-                Some(item) => read_login_failures(&item, now).map_err(malformed),
-            }
-        })
-        .await
+        bounded(logins::read(self, account, now)).await
     }
 
-    /// One atomic `ADD` while the record is live; a record past its expiry (which TTL deletes only eventually) is
-    /// replaced by a fresh count of one instead.
     async fn record_login_failure(
         &self,
         account: &LoginAccount,
         now: DateTime<Utc>,
     ) -> Result<LoginFailures, RepoError> {
-        bounded(async {
-            let expires = (now + LOGIN_FAILURES_EXPIRE_AFTER).timestamp();
-            let counted = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(login_key(account)))
-                .update_expression("ADD #failures :one SET #last = :now, #expires = :expires")
-                .condition_expression("attribute_not_exists(pk) OR #expires > :now_epoch")
-                .expression_attribute_names("#failures", FAILURES)
-                .expression_attribute_names("#last", LAST_FAILURE_AT)
-                .expression_attribute_names("#expires", EXPIRES_AT)
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", s(format_timestamp(&now)))
-                .expression_attribute_values(":expires", n(expires))
-                .expression_attribute_values(":now_epoch", n(now.timestamp()))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            let item = match counted {
-                Ok(output) => output.attributes.unwrap_or_default(),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    let mut item = login_key(account);
-                    item.extend([
-                        (FAILURES.to_owned(), n(1)),
-                        (LAST_FAILURE_AT.to_owned(), s(format_timestamp(&now))),
-                        (EXPIRES_AT.to_owned(), n(expires)),
-                    ]);
-                    self.client
-                        .put_item()
-                        .table_name(&self.table)
-                        .set_item(Some(item.clone()))
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error(e, "recording a failed login"))?;
-                    item
-                }
-                Err(error) => return Err(sdk_error(error, "recording a failed login")),
-            };
-            read_login_failures(&item, now).map_err(malformed)
-        })
-        .await
+        bounded(logins::record_failure(self, account, now)).await
     }
 
     async fn clear_login_failures(&self, account: &LoginAccount) -> Result<(), RepoError> {
-        bounded(async {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(login_key(account)))
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| sdk_error(e, "clearing failed logins"))
-        })
-        .await
+        bounded(logins::clear(self, account)).await
     }
 }
 
