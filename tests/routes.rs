@@ -1,0 +1,275 @@
+//! Three places name the routes and the functions behind them: `template.yaml` (what deploys), the
+//! `cargo lambda watch` router in the workspace `Cargo.toml` (what `make dev` and the end-to-end test serve) and the
+//! packages under `functions/` (what gets built). These tests hold the three to one set of (method, path, function),
+//! so none can change alone.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value as Json;
+use serde_yaml_ng::Value as Yaml;
+
+const TEMPLATE: &str = include_str!("../template.yaml");
+
+/// (method, path, function), e.g. ("POST", "/auth", "auth").
+type Route = (String, String, String);
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// `cargo metadata` for the workspace's own packages: the same view of the router table and of the binaries that
+/// `cargo lambda watch` takes.
+fn cargo_metadata() -> Json {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
+}
+
+fn template() -> Yaml {
+    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
+}
+
+/// The template's `AWS::Serverless::Function` resources, by logical id.
+fn template_functions(template: &Yaml) -> Vec<(String, Yaml)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources is a mapping")
+        .iter()
+        .filter(|(_, resource)| resource["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, resource)| {
+            (
+                id.as_str().expect("logical ids are strings").to_owned(),
+                resource.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The binary a template function deploys: `target/lambda/<name>/`, where `cargo lambda build` writes it.
+fn deployed_binary(id: &str, function: &Yaml) -> String {
+    let code_uri = function["Properties"]["CodeUri"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{id}: CodeUri is a path"));
+    let name = code_uri
+        .strip_prefix("target/lambda/")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{id}: CodeUri {code_uri} is not target/lambda/<name>/"));
+    assert!(
+        !name.is_empty() && !name.contains('/'),
+        "{id}: CodeUri {code_uri}"
+    );
+    name.to_owned()
+}
+
+/// Whether a `!Ref` points at `logical_id`.
+fn is_ref_to(value: &Yaml, logical_id: &str) -> bool {
+    match value {
+        Yaml::Tagged(tagged) => tagged.tag == "Ref" && tagged.value.as_str() == Some(logical_id),
+        _ => false,
+    }
+}
+
+fn template_routes() -> BTreeSet<Route> {
+    let template = template();
+    let mut routes = BTreeSet::new();
+    for (id, function) in template_functions(&template) {
+        let name = deployed_binary(&id, &function);
+        let events = function["Properties"]["Events"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{id} has no Events"));
+        for (event_id, event) in events {
+            let event_id = event_id.as_str().unwrap_or_default();
+            assert_eq!(
+                event["Type"].as_str(),
+                Some("HttpApi"),
+                "{id}.{event_id}: every event is an HTTP API route"
+            );
+            let properties = &event["Properties"];
+            assert!(
+                is_ref_to(&properties["ApiId"], "HttpApi"),
+                "{id}.{event_id}: the route belongs to the stack's HttpApi (ApiId: !Ref HttpApi)"
+            );
+            assert_eq!(
+                properties["PayloadFormatVersion"].as_str(),
+                Some("2.0"),
+                "{id}.{event_id}: the handlers read API Gateway payload 2.0 events"
+            );
+            let method = properties["Method"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}.{event_id}: Method"));
+            let path = properties["Path"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}.{event_id}: Path"));
+            let route = (method.to_uppercase(), path.to_owned(), name.clone());
+            assert!(routes.insert(route), "{id}.{event_id} is declared twice");
+        }
+    }
+    routes
+}
+
+/// `[workspace.metadata.lambda.watch.router]`: a path maps to a function for every method, or to a list of
+/// `{ method, function }`.
+fn watch_routes() -> BTreeSet<Route> {
+    let metadata = cargo_metadata();
+    let router = metadata["metadata"]["lambda"]["watch"]["router"]
+        .as_object()
+        .expect("the workspace Cargo.toml has [workspace.metadata.lambda.watch.router]");
+    let mut routes = BTreeSet::new();
+    for (path, target) in router {
+        match target {
+            Json::String(function) => {
+                routes.insert(("ANY".to_owned(), path.clone(), function.clone()));
+            }
+            Json::Array(entries) => {
+                for entry in entries {
+                    let method = entry["method"].as_str().expect("a router entry's method");
+                    let function = entry["function"]
+                        .as_str()
+                        .expect("a router entry's function");
+                    let route = (method.to_uppercase(), path.clone(), function.to_owned());
+                    assert!(routes.insert(route), "{method} {path} is routed twice");
+                }
+            }
+            other => panic!("router entry for {path} is neither a name nor a list: {other}"),
+        }
+    }
+    routes
+}
+
+/// The directories under `functions/`.
+fn function_dirs() -> BTreeSet<String> {
+    std::fs::read_dir(workspace_root().join("functions"))
+        .expect("functions/ is readable")
+        .map(|entry| entry.expect("a directory entry"))
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+        .map(|entry| entry.file_name().into_string().expect("UTF-8 names"))
+        .collect()
+}
+
+fn functions_of(routes: &BTreeSet<Route>) -> BTreeSet<String> {
+    routes
+        .iter()
+        .map(|(_, _, function)| function.clone())
+        .collect()
+}
+
+#[test]
+fn the_template_and_the_local_router_serve_the_same_routes() {
+    let template = template_routes();
+    assert_eq!(
+        template,
+        watch_routes(),
+        "template.yaml's HttpApi events and Cargo.toml's [workspace.metadata.lambda.watch.router] differ"
+    );
+    let expected: BTreeSet<Route> = [
+        ("POST", "/api/users", "register"),
+        ("POST", "/auth", "auth"),
+        ("GET", "/api/users", "list-users"),
+    ]
+    .into_iter()
+    .map(|(method, path, function)| (method.into(), path.into(), function.into()))
+    .collect();
+    assert_eq!(template, expected, "the API contract in the README");
+}
+
+#[test]
+fn every_function_directory_is_routed_and_deployed_and_nothing_else_is() {
+    let dirs = function_dirs();
+    assert_eq!(
+        functions_of(&template_routes()),
+        dirs,
+        "template.yaml's functions and the directories under functions/ differ"
+    );
+    assert_eq!(
+        functions_of(&watch_routes()),
+        dirs,
+        "the local router's functions and the directories under functions/ differ"
+    );
+}
+
+#[test]
+fn each_function_directory_is_a_workspace_package_with_a_binary_of_its_name() {
+    let metadata = cargo_metadata();
+    let root = workspace_root();
+    for dir in function_dirs() {
+        let manifest = root.join("functions").join(&dir).join("Cargo.toml");
+        let package = metadata["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .find(|package| package["manifest_path"].as_str().map(Path::new) == Some(&manifest))
+            .unwrap_or_else(|| panic!("functions/{dir} is not a workspace member"));
+        let binaries: Vec<&str> = package["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .filter(|target| {
+                target["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.contains(&"bin".into()))
+            })
+            .filter_map(|target| target["name"].as_str())
+            .collect();
+        assert_eq!(
+            binaries,
+            [dir.as_str()],
+            "functions/{dir} builds exactly one binary, named {dir}: `cargo lambda build` writes \
+             target/lambda/{dir}/bootstrap and the router runs `--bin {dir}`"
+        );
+    }
+}
+
+#[test]
+fn every_function_is_a_prebuilt_arm64_bootstrap_on_the_custom_runtime() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    for (id, function) in template_functions(&template) {
+        let property = |name: &str| {
+            let own = &function["Properties"][name];
+            if own.is_null() {
+                globals[name].clone()
+            } else {
+                own.clone()
+            }
+        };
+        assert_eq!(
+            property("Runtime").as_str(),
+            Some("provided.al2023"),
+            "{id}"
+        );
+        assert_eq!(property("Handler").as_str(), Some("bootstrap"), "{id}");
+        let architectures: Vec<Yaml> = vec!["arm64".into()];
+        assert_eq!(
+            property("Architectures").as_sequence(),
+            Some(&architectures),
+            "{id}"
+        );
+        // `make build` compiles target/lambda/<name>/bootstrap; `sam build` must take it as it is.
+        assert_eq!(
+            function["Metadata"]["SkipBuild"].as_bool(),
+            Some(true),
+            "{id}: Metadata.SkipBuild"
+        );
+        deployed_binary(&id, &function);
+    }
+}
