@@ -1,5 +1,6 @@
-# One entry point for everything: `make dev` serves the API, `make test` runs every test.
-# Tools beyond the Rust toolchain (cargo-lambda, moto) are installed into .venv on first use.
+# One entry point for everything: `make dev` serves the API, `make test` runs every test, `make build` builds the
+# functions for Lambda, `make deploy ENV=dev` deploys them.
+# Tools beyond the Rust toolchain (cargo-lambda, moto; cfn-lint, sam, jactionlint) are installed into .venv on first use.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -7,15 +8,25 @@ SHELL := bash
 
 VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
+DEPLOY_TOOLS_STAMP := $(VENV)/.installed-deploy
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
+export SAM_CLI_TELEMETRY := 0
 
 export PORT ?= 9000
 
-.PHONY: help tools dev functions fmt lint test
+# Every directory under functions/ is one Lambda function, its package and its binary of the same name
+# (tests/routes.rs holds template.yaml and the local router to the same set).
+FUNCTIONS := $(sort $(notdir $(wildcard functions/*)))
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+# The deployment environment, a section of infra/samconfig.toml; DEPLOY_FLAGS go to `sam deploy` (e.g. --guided).
+ENV ?= dev
+DEPLOY_FLAGS ?=
+
+.PHONY: help tools deploy-tools dev functions fmt lint test check-infra lambda-target build deploy deploy-prebuilt
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 tools: $(TOOLS_STAMP) ## Install cargo-lambda and moto into .venv (cheap when already there)
 
@@ -24,11 +35,18 @@ $(TOOLS_STAMP): infra/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $@
 
+# Resolved together with the development tools: sam pins boto3, which moto shares.
+deploy-tools: $(DEPLOY_TOOLS_STAMP) ## Also install cfn-lint, sam and jactionlint into .venv (cheap when already there)
+
+$(DEPLOY_TOOLS_STAMP): infra/requirements-deploy.txt $(TOOLS_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt -r infra/requirements-deploy.txt
+	touch $@
+
 dev: tools ## Serve the API on 127.0.0.1:$(PORT) through cargo lambda watch (SQLite unless USERS_BACKEND=dynamodb)
 	infra/dev
 
 functions: ## Build the three functions as `cargo lambda watch` runs them
-	cargo build -p register -p auth -p list-users
+	cargo build $(addprefix -p ,$(FUNCTIONS))
 
 fmt: ## Format the code
 	cargo fmt --all
@@ -37,5 +55,30 @@ lint: ## Check formatting and clippy lints
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test: tools lint functions ## Run every test: unit, repository and API suites on SQLite and DynamoDB (moto), end to end
+check-infra: deploy-tools ## Lint template.yaml (cfn-lint, sam validate) and the GitHub workflows (jactionlint), offline
+	cfn-lint template.yaml
+	sam validate --lint --region eu-central-1 --template-file template.yaml
+	jactionlint .github/workflows/*.yml
+
+test: tools lint check-infra functions ## Run every test: unit, repository and API suites on SQLite and DynamoDB (moto), end to end, template
 	infra/with-moto cargo test --workspace 2>&1 | infra/tally
+
+lambda-target:
+	@rustup target list --installed | grep -qx '$(LAMBDA_TARGET)' || rustup target add '$(LAMBDA_TARGET)'
+
+# --no-default-features drops the `sqlite` feature: the functions only ever talk to DynamoDB in Lambda, and SQLite's
+# C code would only add size. `sam build` then takes target/lambda/<name>/ as it is (SkipBuild in template.yaml).
+build: tools deploy-tools lambda-target ## Build the functions for Lambda (arm64, release, DynamoDB only) and the SAM artifacts
+	cargo lambda build --release --arm64 --no-default-features $(addprefix -p ,$(FUNCTIONS))
+	@for name in $(FUNCTIONS); do \
+	  bootstrap="target/lambda/$$name/bootstrap"; \
+	  if grep -q 'SQLite format 3' "$$bootstrap"; then echo "build: $$bootstrap links SQLite" >&2; exit 1; fi; \
+	  printf '  %-12s %-38s %6d KiB\n' "$$name" "$$bootstrap" $$(( $$(stat -c %s "$$bootstrap") / 1024 )); \
+	done
+	sam build --template-file template.yaml
+
+deploy: build ## Build, then deploy environment ENV (dev or prod, from infra/samconfig.toml) with the AWS credentials at hand
+	infra/deploy $(ENV) $(DEPLOY_FLAGS)
+
+deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target/lambda (CI's deploy job)
+	infra/deploy $(ENV) $(DEPLOY_FLAGS)
