@@ -1,0 +1,446 @@
+//! `openapi.yaml` says what the code does: its operations are the router table's routes, each operation lists
+//! exactly the statuses its handler can answer, and real answers of the handlers (in-process, on SQLite) fit the
+//! documented content type, headers and body schema of their status.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::anyhow;
+use http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+use vimcar::ApiError;
+use vimcar::users::{FieldError, UniqueField};
+use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
+use vimcar_tests::server::{cargo, workspace_root};
+use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
+
+const SPEC: &str = include_str!("../openapi.yaml");
+
+/// An operation: (path, method), as the router table and the spec name it.
+type Operation = (String, String);
+
+/// The spec as JSON, with what checking answers against it needs.
+struct Spec {
+    doc: Value,
+    /// Every (operation, status) an answer was checked against, to find documented statuses no test reached.
+    checked: Mutex<BTreeSet<(Operation, u16)>>,
+}
+
+impl Spec {
+    fn load() -> Self {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(SPEC).expect("openapi.yaml is YAML");
+        Self {
+            doc: serde_yaml_ng::from_value(yaml).expect("openapi.yaml is plain JSON data"),
+            checked: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn operations(&self) -> BTreeSet<Operation> {
+        let paths = self.doc["paths"].as_object().expect("paths is a mapping");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("a path item is a mapping")
+                    .keys()
+                    .map(move |method| (path.clone(), method.to_ascii_uppercase()))
+            })
+            .collect()
+    }
+
+    /// The JSON pointer of an operation's documented answer for `status`, with `$ref`s followed.
+    fn response_pointer(&self, (path, method): &Operation, status: u16) -> Option<String> {
+        let pointer = format!(
+            "/paths/{}/{}/responses/{status}",
+            escape(path),
+            method.to_ascii_lowercase()
+        );
+        self.doc.pointer(&pointer)?;
+        Some(self.follow(pointer))
+    }
+
+    fn statuses(&self, (path, method): &Operation) -> BTreeSet<u16> {
+        self.doc["paths"][path][method.to_ascii_lowercase()]["responses"]
+            .as_object()
+            .expect("an operation has responses")
+            .keys()
+            .map(|status| status.parse().expect("statuses are numbers, not ranges"))
+            .collect()
+    }
+
+    /// Follows `$ref`s from the node at `pointer` to the node that defines something.
+    fn follow(&self, mut pointer: String) -> String {
+        while let Some(target) = self
+            .doc
+            .pointer(&pointer)
+            .and_then(|node| node["$ref"].as_str())
+        {
+            pointer = target
+                .strip_prefix('#')
+                .expect("only local references")
+                .to_owned();
+        }
+        pointer
+    }
+
+    /// A validator for the schema at `pointer`, resolved within the whole document so that its `$ref`s work.
+    fn validator(&self, pointer: &str) -> jsonschema::Validator {
+        let mut root = self.doc.clone();
+        root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        root["$ref"] = json!(format!("#{pointer}"));
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("the schema at {pointer} compiles: {e}"))
+    }
+
+    /// Checks one answer of `operation` against the spec: its status is documented, and its content type,
+    /// headers and body are as documented for that status.
+    fn check(&self, operation: &Operation, response: &Response<Body>) {
+        let status = response.status().as_u16();
+        let context = format!("{} {} answering {status}", operation.1, operation.0);
+        let pointer = self
+            .response_pointer(operation, status)
+            .unwrap_or_else(|| panic!("{context}: the status is not in openapi.yaml"));
+        let documented = self.doc.pointer(&pointer).expect("followed pointers exist");
+
+        for (name, header) in documented["headers"].as_object().into_iter().flatten() {
+            let header_pointer = self.follow(format!("{pointer}/headers/{}", escape(name)));
+            let header = self.doc.pointer(&header_pointer).unwrap_or(header);
+            let Some(value) = response.headers().get(name.as_str()) else {
+                assert!(
+                    header["required"] != true,
+                    "{context}: the required header {name} is missing"
+                );
+                continue;
+            };
+            let text = value.to_str().expect("headers are text");
+            let schema_pointer = format!("{header_pointer}/schema");
+            let value = if self.doc.pointer(&schema_pointer).unwrap()["type"] == "integer" {
+                json!(text.parse::<i64>().unwrap_or_else(|_| panic!(
+                    "{context}: header {name} is not an integer: {text:?}"
+                )))
+            } else {
+                json!(text)
+            };
+            if let Err(error) = self.validator(&schema_pointer).validate(&value) {
+                panic!("{context}: header {name}: {text:?} does not fit: {error}");
+            }
+        }
+
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{context}: no Content-Type"));
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        let media = format!("{pointer}/content/{}", escape(essence));
+        assert!(
+            self.doc.pointer(&media).is_some(),
+            "{context}: Content-Type {content_type} is not documented"
+        );
+        let body = json(response);
+        if let Err(error) = self.validator(&format!("{media}/schema")).validate(&body) {
+            panic!("{context}: the body does not fit the schema: {error}\n{body:#}");
+        }
+        self.checked
+            .lock()
+            .unwrap()
+            .insert((operation.clone(), status));
+    }
+}
+
+/// Escapes a JSON pointer segment.
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// `[workspace.metadata.lambda.watch.router]`, as cargo reads it: (path, method) to function name.
+fn router() -> BTreeMap<Operation, String> {
+    static ROUTER: OnceLock<BTreeMap<Operation, String>> = OnceLock::new();
+    ROUTER.get_or_init(read_router).clone()
+}
+
+fn read_router() -> BTreeMap<Operation, String> {
+    let output = cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata is JSON");
+    let table = metadata["metadata"]["lambda"]["watch"]["router"]
+        .as_object()
+        .expect("the workspace Cargo.toml has a router table");
+    let mut routes = BTreeMap::new();
+    for (path, targets) in table {
+        for target in targets.as_array().expect("each path routes by method") {
+            let method = target["method"].as_str().expect("a method").to_owned();
+            let function = target["function"].as_str().expect("a function").to_owned();
+            routes.insert((path.clone(), method), function);
+        }
+    }
+    routes
+}
+
+/// The operation a function serves, by the router table.
+fn operation_of(function: &str) -> Operation {
+    let routes: Vec<Operation> = router()
+        .into_iter()
+        .filter(|(_, f)| f == function)
+        .map(|(operation, _)| operation)
+        .collect();
+    assert_eq!(routes.len(), 1, "{function} serves one route: {routes:?}");
+    routes.into_iter().next().unwrap()
+}
+
+/// What each function can answer: its success, and every error its handler returns. A new error in a handler
+/// belongs here, and in openapi.yaml.
+fn errors_of(function: &str) -> Vec<ApiError> {
+    let field = || vec![FieldError::new("limit", "must be a whole number")];
+    let mut errors = vec![
+        ApiError::MethodNotAllowed(Method::POST),
+        ApiError::Internal(anyhow!("a bug")),
+        ApiError::Unavailable(anyhow!("storage is down")),
+    ];
+    match function {
+        "register" => errors.extend([
+            ApiError::MalformedBody("expected value".into()),
+            ApiError::PayloadTooLarge { limit: 16 * 1024 },
+            ApiError::UnsupportedMediaType,
+            ApiError::Validation(vec![FieldError::new("username", "is required")]),
+            ApiError::Conflict(vec![UniqueField::Username, UniqueField::Email]),
+        ]),
+        "auth" => errors.extend([
+            ApiError::MalformedBody("expected value".into()),
+            ApiError::PayloadTooLarge { limit: 16 * 1024 },
+            ApiError::UnsupportedMediaType,
+            ApiError::Validation(vec![FieldError::new("password", "is required")]),
+            ApiError::InvalidCredentials,
+            ApiError::TooManyAttempts(30),
+        ]),
+        "list-users" => errors.extend([
+            ApiError::MethodNotAllowed(Method::GET),
+            ApiError::InvalidQuery(field()),
+            ApiError::Unauthorized("The token has expired"),
+        ]),
+        other => panic!("no such function: {other}"),
+    }
+    errors
+}
+
+fn success_of(function: &str) -> u16 {
+    match function {
+        "register" => 201,
+        "auth" | "list-users" => 200,
+        other => panic!("no such function: {other}"),
+    }
+}
+
+#[test]
+fn the_spec_documents_exactly_the_routes_of_the_router_table() {
+    let routes: BTreeSet<Operation> = router().into_keys().collect();
+    assert_eq!(Spec::load().operations(), routes);
+}
+
+#[test]
+fn each_operation_documents_exactly_the_statuses_its_function_can_answer() {
+    let spec = Spec::load();
+    for (operation, function) in router() {
+        let mut code: BTreeSet<u16> = errors_of(&function)
+            .iter()
+            .map(|error| error.status().as_u16())
+            .collect();
+        code.insert(success_of(&function));
+        assert_eq!(
+            spec.statuses(&operation),
+            code,
+            "{} {} ({function})",
+            operation.1,
+            operation.0
+        );
+    }
+}
+
+#[test]
+fn every_error_response_fits_the_documented_problem_of_its_status() {
+    let spec = Spec::load();
+    for (operation, function) in router() {
+        for error in errors_of(&function) {
+            let error = match error {
+                // Each function allows its own method.
+                ApiError::MethodNotAllowed(_) => {
+                    ApiError::MethodNotAllowed(operation.1.parse().unwrap())
+                }
+                other => other,
+            };
+            spec.check(&operation, &error.into_response("8f5b2a34-lambda"));
+        }
+    }
+}
+
+fn binary_post(path: &str, content_type: &str, bytes: Vec<u8>) -> Request {
+    http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", content_type)
+        .body(Body::Binary(bytes))
+        .unwrap()
+}
+
+/// The answers the handlers give in-process, each checked against the spec, and together covering every documented
+/// status that does not need a broken store or a throttled account (those are checked above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_answers_of_every_function_fit_the_spec() {
+    use vimcar::handlers::{auth, list_users, register};
+
+    let spec = Spec::load();
+    let users = sqlite_users().await;
+    let app = app(users.clone());
+    let register_op = operation_of("register");
+    let auth_op = operation_of("auth");
+    let list_op = operation_of("list-users");
+    let too_large = "x".repeat(16 * 1024 + 1);
+    let foo = json!({"username": "Foo", "email": "foo@bar.com", "password": STRONG_PASSWORD});
+    let login = json!({"username": "foo", "password": STRONG_PASSWORD});
+
+    for (request, status) in [
+        (post_json("/api/users", &foo), 201),
+        (post_json("/api/users", &foo), 409),
+        (post_raw("/api/users", Some("application/json"), "{"), 400),
+        (
+            post_raw("/api/users", Some("application/json"), r#"{"id": 1}"#),
+            400,
+        ),
+        (
+            binary_post("/api/users", "application/json", vec![0xff, b'{']),
+            400,
+        ),
+        (post_raw("/api/users", Some("text/plain"), "{}"), 415),
+        (
+            post_raw("/api/users", Some("application/json"), too_large.clone()),
+            413,
+        ),
+        (
+            post_json(
+                "/api/users",
+                &json!({"username": "ab", "password": "short"}),
+            ),
+            422,
+        ),
+        (request("GET", "/api/users", &[]), 405),
+    ] {
+        let response = register(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&register_op, &response);
+    }
+
+    let logged_in = auth(&app, post_json("/auth", &login)).await;
+    assert_eq!(logged_in.status(), 200);
+    spec.check(&auth_op, &logged_in);
+    let token = json(&logged_in)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (request, status) in [
+        (
+            post_json("/auth", &json!({"username": "foo", "password": "wrong"})),
+            401,
+        ),
+        (
+            post_json("/auth", &json!({"username": "nobody", "password": "x"})),
+            401,
+        ),
+        (post_raw("/auth", Some("application/json"), "[]"), 400),
+        (post_raw("/auth", None, "{}"), 415),
+        (post_raw("/auth", Some("application/json"), too_large), 413),
+        (post_json("/auth", &json!({"username": "foo"})), 422),
+        (request("GET", "/auth", &[]), 405),
+    ] {
+        let response = auth(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&auth_op, &response);
+    }
+
+    users.insert(&user("bar"), None).await.unwrap();
+    for (request, status) in [
+        (get_with_token("/api/users", &token), 200),
+        // Two users, one a page: a Link to the next.
+        (get_with_token("/api/users?limit=1", &token), 200),
+        (
+            get_with_token("/api/users?limit=0&cursor=nope", &token),
+            400,
+        ),
+        (request("GET", "/api/users", &[]), 401),
+        (get_with_token("/api/users", "not.a.token"), 401),
+        (
+            request(
+                "POST",
+                "/api/users",
+                &[("authorization", &format!("Bearer {token}"))],
+            ),
+            405,
+        ),
+    ] {
+        let response = list_users(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&list_op, &response);
+    }
+    let paged = list_users(&app, get_with_token("/api/users?limit=1", &token)).await;
+    assert!(
+        paged.headers().contains_key("link"),
+        "a next page is linked"
+    );
+
+    // Every documented status was reached by a real answer, but those only a broken store or a locked account give.
+    let checked = spec.checked.lock().unwrap().clone();
+    for (operation, _) in router() {
+        for status in spec.statuses(&operation) {
+            if [429, 500, 503].contains(&status) {
+                continue;
+            }
+            assert!(
+                checked.contains(&(operation.clone(), status)),
+                "no real answer checked {status} of {} {}",
+                operation.1,
+                operation.0
+            );
+        }
+    }
+}
+
+#[test]
+fn the_spec_refuses_answers_that_break_it() {
+    // The checks above must be able to fail: a problem with a field the code never sends, a user without an id.
+    let spec = Spec::load();
+    let problem = spec.follow("/components/schemas/Problem".into());
+    let validator = spec.validator(&problem);
+    assert!(
+        validator.is_valid(
+            &json!({"type": "about:blank", "title": "Bad", "status": 400, "detail": "x"})
+        )
+    );
+    assert!(!validator.is_valid(
+        &json!({"type": "about:blank", "title": "Bad", "status": 400, "detail": "x", "hint": "y"})
+    ));
+    assert!(!validator.is_valid(&json!({"type": "about:blank", "title": "Bad", "status": 400})));
+    let user = spec.validator("/components/schemas/User");
+    assert!(!user.is_valid(
+        &json!({"username": "foo", "email": "foo@bar.com", "created_at": "2026-11-24T03:10:29.442Z"})
+    ));
+    assert!(!user.is_valid(
+        &json!({"id": "not-a-uuid", "username": "foo", "email": "foo@bar.com", "created_at": "2026-11-24T03:10:29.442Z"})
+    ));
+}
