@@ -1,0 +1,377 @@
+//! Each function's IAM role in `template.yaml` allows the DynamoDB calls its code makes, and nothing more.
+//!
+//! No AWS account is needed to check that: the handlers run in-process on moto, whose request recorder captures every
+//! call each function makes while it serves a set of requests that goes down every path that touches storage. Each
+//! call must be allowed by one of that function's statements (action, the table or index, and the `LeadingKeys`
+//! prefixes), and each statement must be used by some call. A handler that starts making a new call fails here, not
+//! with AccessDenied after a deploy; a grant that no code needs any more fails here too.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::StatusCode;
+use serde_json::{Value as Json, json};
+use serde_yaml_ng::Value as Yaml;
+use std::sync::Arc;
+use vimcar::users::dynamodb::LISTING_INDEX;
+use vimcar::users::{PasswordHash, UserRepository, Username};
+use vimcar_tests::dynamodb::{TestTable, endpoint};
+use vimcar_tests::requests::{get_with_token, json, post_json};
+
+const TEMPLATE: &str = include_str!("../template.yaml");
+
+/// What a statement allows, or what a call needs: an action, "table" or "index NAME", and a partition key pattern
+/// (`USER#*`, or `*` when a statement sets no `LeadingKeys` or a call names no key).
+type Access = (String, String, String);
+
+fn template() -> Yaml {
+    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
+}
+
+/// `!GetAtt UsersTable.Arn` is "table"; `!Sub ${UsersTable.Arn}/index/NAME` is "index NAME". Anything else is a
+/// resource no function should need.
+fn resource_name(resource: &Yaml) -> String {
+    let Yaml::Tagged(tagged) = resource else {
+        panic!("a resource that is not the users table: {resource:?}");
+    };
+    match (tagged.tag.to_string().as_str(), tagged.value.as_str()) {
+        ("!GetAtt", Some("UsersTable.Arn")) => "table".to_owned(),
+        ("!Sub", Some(arn)) => match arn.strip_prefix("${UsersTable.Arn}/index/") {
+            Some(index) => format!("index {index}"),
+            None => panic!("a resource that is not the users table: {arn}"),
+        },
+        _ => panic!("a resource that is not the users table: {resource:?}"),
+    }
+}
+
+/// What the role of the function deployed from `target/lambda/<binary>/` allows. Its `Policies` must be written-out
+/// statements: SAM's policy templates (`DynamoDBReadPolicy`, `DynamoDBCrudPolicy`, ...) grant whole groups of
+/// actions on the whole table.
+fn allowed(binary: &str) -> BTreeSet<Access> {
+    let template = template();
+    let code_uri = format!("target/lambda/{binary}/");
+    let function = template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .values()
+        .find(|resource| resource["Properties"]["CodeUri"].as_str() == Some(&code_uri))
+        .unwrap_or_else(|| panic!("no function in template.yaml deploys {code_uri}"));
+    let mut allowed = BTreeSet::new();
+    let policies = function["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{binary} lists no Policies"));
+    for policy in policies {
+        let statements = policy["Statement"].as_sequence().unwrap_or_else(|| {
+            panic!("{binary}: a policy that is not a list of statements: {policy:?}")
+        });
+        for statement in statements {
+            assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{binary}");
+            let actions: Vec<&str> = match &statement["Action"] {
+                Yaml::String(action) => vec![action.as_str()],
+                Yaml::Sequence(actions) => actions.iter().filter_map(Yaml::as_str).collect(),
+                other => panic!("{binary}: an Action that is not a name or a list: {other:?}"),
+            };
+            let resource = resource_name(&statement["Resource"]);
+            let conditions = statement["Condition"].as_mapping().map_or(0, |c| c.len());
+            let keys: Vec<String> = match &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            {
+                Yaml::Null => vec!["*".to_owned()],
+                Yaml::Sequence(keys) => keys
+                    .iter()
+                    .map(|key| key.as_str().expect("a key pattern").to_owned())
+                    .collect(),
+                other => panic!("{binary}: LeadingKeys is not a list: {other:?}"),
+            };
+            assert!(
+                conditions <= 1 && (conditions == 0 || keys != ["*"]),
+                "{binary}: a condition other than ForAllValues:StringLike on dynamodb:LeadingKeys, which this \
+                 test does not understand: {:?}",
+                statement["Condition"]
+            );
+            for action in actions {
+                assert!(
+                    action.starts_with("dynamodb:") && !action.contains('*'),
+                    "{binary}: {action} is not one named DynamoDB action"
+                );
+                for key in &keys {
+                    allowed.insert((action.to_owned(), resource.clone(), key.clone()));
+                }
+            }
+        }
+    }
+    allowed
+}
+
+/// Whether `allowed` covers `needed`: the same action and resource, and a key pattern that matches the call's key
+/// (a trailing `*` matches any rest; a call without a key is only covered by a statement without `LeadingKeys`).
+fn covers(allowed: &Access, needed: &Access) -> bool {
+    let (action, resource, pattern) = allowed;
+    let (needed_action, needed_resource, key) = needed;
+    action == needed_action
+        && resource == needed_resource
+        && match pattern.strip_suffix('*') {
+            Some("") => true,
+            Some(prefix) => key != "*" && key.starts_with(prefix),
+            None => pattern == key,
+        }
+}
+
+/// The moto server's request recorder (`/moto-api/recorder/...`).
+struct Recorder {
+    base: String,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        Self {
+            base: format!("{}/moto-api/recorder", endpoint().trim_end_matches('/')),
+        }
+    }
+
+    fn call(&self, what: &str) -> String {
+        let url = format!("{}/{what}", self.base);
+        let response = if what == "download-recording" {
+            ureq::get(&url).call()
+        } else {
+            ureq::post(&url).send_empty()
+        };
+        response
+            .unwrap_or_else(|e| panic!("moto's recorder: {what}: {e}"))
+            .body_mut()
+            .read_to_string()
+            .expect("moto's recorder answers text")
+    }
+
+    fn start(&self) {
+        self.call("reset-recording");
+        self.call("start-recording");
+    }
+
+    /// Stops recording and answers what each DynamoDB call recorded since `start` needed, on `table`.
+    fn stop(&self, table: &str) -> Vec<Access> {
+        self.call("stop-recording");
+        let recording = self.call("download-recording");
+        recording
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .flat_map(|line| {
+                let entry: Json = serde_json::from_str(line).expect("a recorded request is JSON");
+                needs(&entry, table)
+            })
+            .collect()
+    }
+}
+
+/// What one recorded request needs from IAM, if it was a DynamoDB call on `table`. A transaction needs, for each
+/// of its items, the action of that item (IAM checks a transaction's Put as `dynamodb:PutItem`, and so on).
+fn needs(entry: &Json, table: &str) -> Vec<Access> {
+    let target = entry["headers"]
+        .as_object()
+        .and_then(|headers| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+        })
+        .and_then(|(_, value)| value.as_str())
+        .unwrap_or_default();
+    let Some(operation) = target.strip_prefix("DynamoDB_20120810.") else {
+        return vec![];
+    };
+    let body = match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
+        (Some(body), Some(true)) => BASE64.decode(body).expect("a base64 body"),
+        (Some(body), _) => body.as_bytes().to_vec(),
+        (None, _) => vec![],
+    };
+    let body: Json = serde_json::from_slice(&body).unwrap_or(Json::Null);
+    let key_of = |item: &Json| item["pk"]["S"].as_str().unwrap_or("*").to_owned();
+    let on_table = |request: &Json| request["TableName"].as_str() == Some(table);
+    match operation {
+        "TransactWriteItems" | "TransactGetItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|item| item.as_object().into_iter().flatten())
+            .filter(|(_, request)| on_table(request))
+            .map(|(kind, request)| {
+                let action = match kind.as_str() {
+                    "Put" => "PutItem",
+                    "Update" => "UpdateItem",
+                    "Delete" => "DeleteItem",
+                    "ConditionCheck" => "ConditionCheckItem",
+                    "Get" => "GetItem",
+                    other => panic!("an unknown transaction item {other}"),
+                };
+                let key = if kind == "Put" {
+                    &request["Item"]
+                } else {
+                    &request["Key"]
+                };
+                (
+                    format!("dynamodb:{action}"),
+                    "table".to_owned(),
+                    key_of(key),
+                )
+            })
+            .collect(),
+        _ if !on_table(&body) => vec![],
+        "PutItem" => vec![(
+            "dynamodb:PutItem".to_owned(),
+            "table".to_owned(),
+            key_of(&body["Item"]),
+        )],
+        "GetItem" | "UpdateItem" | "DeleteItem" => vec![(
+            format!("dynamodb:{operation}"),
+            "table".to_owned(),
+            key_of(&body["Key"]),
+        )],
+        other => {
+            let resource = match body["IndexName"].as_str() {
+                Some(index) => format!("index {index}"),
+                None => "table".to_owned(),
+            };
+            vec![(format!("dynamodb:{other}"), resource, "*".to_owned())]
+        }
+    }
+}
+
+/// Asserts that every call in `calls` is allowed to `binary`, and that every grant of `binary` was used.
+fn assert_least_privilege(binary: &str, calls: &[Access]) {
+    let allowed = allowed(binary);
+    let refused: Vec<&Access> = calls
+        .iter()
+        .filter(|call| !allowed.iter().any(|grant| covers(grant, call)))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{binary} makes DynamoDB calls its role in template.yaml does not allow (action, resource, key): \
+         {refused:#?}\nallowed: {allowed:#?}"
+    );
+    let unused: Vec<&Access> = allowed
+        .iter()
+        .filter(|grant| !calls.iter().any(|call| covers(grant, call)))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "{binary}'s role in template.yaml allows what none of its calls needs: {unused:#?}\ncalls: {calls:#?}"
+    );
+}
+
+/// A client that bypasses the repository, to set up states the API cannot make on its own.
+fn raw_client() -> Client {
+    Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint())
+            .region(Region::from_static("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "vimcar-tests"))
+            .build(),
+    )
+}
+
+/// An Argon2id hash with weaker parameters than the current ones, as an older release stored: a login upgrades it.
+fn outdated_hash(password: &str) -> PasswordHash {
+    use argon2::PasswordHasher as _;
+    let params = argon2::Params::new(8192, 1, 1, None).expect("valid parameters");
+    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    PasswordHash::new(
+        argon2
+            .hash_password(password.as_bytes())
+            .expect("hashing works")
+            .to_string(),
+    )
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn login(username: &str, password: &str) -> lambda_http::Request {
+    post_json(
+        "/auth",
+        &json!({"username": username, "password": password}),
+    )
+}
+
+#[tokio::test]
+async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
+    let table = TestTable::create(&endpoint()).await;
+    let name = table.users.table().to_owned();
+    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let app = vimcar_tests::app(users.clone());
+    let recorder = Recorder::new();
+
+    // register: a new user, and the same one again (a conflict).
+    recorder.start();
+    let body = json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD});
+    let created = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
+    let conflict = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
+    let calls = recorder.stop(&name);
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(conflict.status(), StatusCode::CONFLICT);
+    assert_least_privilege("register", &calls);
+
+    // auth: a wrong password (a failure is counted), an unknown name, then the right password (the count is
+    // cleared). Then a failure over an expired record (replaced by a fresh one), and a success with an outdated
+    // hash (upgraded).
+    let alice = Username::parse("alice").unwrap();
+    recorder.start();
+    let wrong = vimcar::handlers::auth(&app, login("alice", "not the right password")).await;
+    let unknown = vimcar::handlers::auth(&app, login("nobody", PASSWORD)).await;
+    let right = vimcar::handlers::auth(&app, login("alice", PASSWORD)).await;
+    let mut calls = recorder.stop(&name);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(right.status(), StatusCode::OK);
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    raw_client()
+        .put_item()
+        .table_name(&name)
+        .item("pk", AttributeValue::S("LOGIN#alice".into()))
+        .item("failures", AttributeValue::N("3".into()))
+        .item(
+            "last_failure_at",
+            AttributeValue::S(vimcar::users::format_timestamp(&an_hour_ago)),
+        )
+        .item(
+            "expires_at",
+            AttributeValue::N(an_hour_ago.timestamp().to_string()),
+        )
+        .send()
+        .await
+        .expect("an expired failed-login record is stored");
+    let old = outdated_hash(PASSWORD);
+    assert!(users.set_password(&alice, &old).await.unwrap());
+    recorder.start();
+    let wrong = vimcar::handlers::auth(&app, login("alice", "not the right password")).await;
+    let right = vimcar::handlers::auth(&app, login("alice", PASSWORD)).await;
+    calls.extend(recorder.stop(&name));
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(right.status(), StatusCode::OK);
+    let stored = users
+        .credentials(&alice)
+        .await
+        .unwrap()
+        .unwrap()
+        .hash
+        .unwrap();
+    assert_ne!(stored.as_str(), old.as_str(), "the login upgraded the hash");
+    assert_least_privilege("auth", &calls);
+
+    // list-users: a page with a valid token.
+    let token = json(&right)["access_token"].as_str().unwrap().to_owned();
+    recorder.start();
+    let listed = vimcar::handlers::list_users(&app, get_with_token("/api/users", &token)).await;
+    let calls = recorder.stop(&name);
+    assert_eq!(listed.status(), StatusCode::OK);
+    assert!(
+        calls.contains(&(
+            "dynamodb:Query".to_owned(),
+            format!("index {LISTING_INDEX}"),
+            "*".to_owned()
+        )),
+        "listing reads the listing index: {calls:?}"
+    );
+    assert_least_privilege("list-users", &calls);
+}
