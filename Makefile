@@ -9,6 +9,7 @@ SHELL := bash
 VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
 DEPLOY_TOOLS_STAMP := $(VENV)/.installed-deploy
+CONTRACT_TOOLS_STAMP := $(VENV)/.installed-contract
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 export SAM_CLI_TELEMETRY := 0
@@ -60,7 +61,7 @@ check-infra: deploy-tools ## Lint template.yaml (cfn-lint, sam validate) and the
 	sam validate --lint --region eu-central-1 --template-file template.yaml
 	jactionlint .github/workflows/*.yml
 
-test: tools lint check-infra functions ## Run every test: unit, repository and API suites on SQLite and DynamoDB (moto), end to end, template
+test: tools lint check-infra functions contract ## Run every test: unit, repository and API suites on SQLite and DynamoDB (moto), end to end, template
 	infra/with-moto cargo test --workspace 2>&1 | infra/tally
 
 lambda-target:
@@ -82,3 +83,16 @@ deploy: build ## Build, then deploy environment ENV (dev or prod, from infra/sam
 
 deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target/lambda (CI's deploy job)
 	infra/deploy $(ENV) $(DEPLOY_FLAGS)
+
+# The contract: schemathesis (pinned in infra/contract-requirements.txt) drives the API as `cargo lambda watch` serves
+# it, against openapi.yaml. `make test` runs it before the cargo tests.
+.PHONY: contract-tools contract
+
+contract-tools: $(CONTRACT_TOOLS_STAMP) ## Also install schemathesis into .venv (cheap when already there)
+
+$(CONTRACT_TOOLS_STAMP): infra/contract-requirements.txt $(TOOLS_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt -r infra/contract-requirements.txt
+	touch $@
+
+contract: tools contract-tools functions ## Check the served API against openapi.yaml with schemathesis (CONTRACT_EXAMPLES, CONTRACT_SEED)
+	infra/contract-test
