@@ -68,11 +68,13 @@ lambda-target:
 	@rustup target list --installed | grep -qx '$(LAMBDA_TARGET)' || rustup target add '$(LAMBDA_TARGET)'
 
 # --no-default-features drops the `sqlite` feature: the functions only ever talk to DynamoDB in Lambda, and SQLite's
-# C code would only add size. `sam build` then takes target/lambda/<name>/ as it is (SkipBuild in template.yaml).
+# C code would only add size. `sam build` then takes target/lambda/<name>/ as it is (SkipBuild in template.yaml);
+# --lambda-dir puts the binaries there even when CARGO_TARGET_DIR points elsewhere.
 build: tools deploy-tools lambda-target ## Build the functions for Lambda (arm64, release, DynamoDB only) and the SAM artifacts
-	cargo lambda build --release --arm64 --no-default-features $(addprefix -p ,$(FUNCTIONS))
+	cargo lambda build --release --arm64 --no-default-features --lambda-dir target/lambda $(addprefix -p ,$(FUNCTIONS))
 	@for name in $(FUNCTIONS); do \
 	  bootstrap="target/lambda/$$name/bootstrap"; \
+	  [ -f "$$bootstrap" ] || { echo "build: $$bootstrap is missing" >&2; exit 1; }; \
 	  if grep -q 'SQLite format 3' "$$bootstrap"; then echo "build: $$bootstrap links SQLite" >&2; exit 1; fi; \
 	  printf '  %-12s %-38s %6d KiB\n' "$$name" "$$bootstrap" $$(( $$(stat -c %s "$$bootstrap") / 1024 )); \
 	done
