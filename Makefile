@@ -88,7 +88,7 @@ deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target
 
 # The contract: schemathesis (pinned in infra/contract-requirements.txt) drives the API as `cargo lambda watch` serves
 # it, against openapi.yaml. `make test` runs it before the cargo tests.
-.PHONY: contract-tools contract
+.PHONY: contract-tools contract fuzz
 
 contract-tools: $(CONTRACT_TOOLS_STAMP) ## Also install schemathesis into .venv (cheap when already there)
 
@@ -98,3 +98,24 @@ $(CONTRACT_TOOLS_STAMP): infra/contract-requirements.txt $(TOOLS_STAMP)
 
 contract: tools contract-tools functions ## Check the served API against openapi.yaml with schemathesis (CONTRACT_EXAMPLES, CONTRACT_SEED)
 	infra/contract-test
+
+# Fuzzing needs the nightly toolchain and cargo-fuzz, installed into .cargo-tools (git-ignored) on first use. It runs
+# each target for FUZZ_SECONDS; it is not part of `make test`. Finds go to fuzz/artifacts/<target>/. No sanitizer: the
+# workspace forbids unsafe code, and what is looked for (panics, overflows, 5xx, inputs slower than 10 s) needs none.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs))))
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := .cargo-tools/bin/cargo-fuzz
+
+$(CARGO_FUZZ):
+	cargo install --quiet --locked --root .cargo-tools --version $(CARGO_FUZZ_VERSION) cargo-fuzz
+
+fuzz: $(CARGO_FUZZ) ## Fuzz request-body parsing for FUZZ_SECONDS (default 60) per target, on nightly; not in `make test`
+	@rustup toolchain list | grep -q '^nightly' || { echo "fuzz: needs the nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p "fuzz/corpus/$$target"; \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s" >&2; \
+	  PATH="$(CURDIR)/.cargo-tools/bin:$$PATH" cargo +nightly fuzz run --sanitizer none --debug-assertions "$$target" \
+	    "fuzz/corpus/$$target" "fuzz/seeds/$$target" -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -dict="fuzz/$$target.dict" -print_final_stats=1; \
+	done
