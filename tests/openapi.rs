@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use vimcar::ApiError;
 use vimcar::users::{FieldError, UniqueField};
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
-use vimcar_tests::server::{cargo, workspace_root};
+use vimcar_tests::server::cargo_metadata;
 use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
 
 const SPEC: &str = include_str!("../openapi.yaml");
@@ -164,23 +164,7 @@ fn router() -> BTreeMap<Operation, String> {
 }
 
 fn read_router() -> BTreeMap<Operation, String> {
-    let output = cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "cargo metadata: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata is JSON");
+    let metadata = cargo_metadata();
     let table = metadata["metadata"]["lambda"]["watch"]["router"]
         .as_object()
         .expect("the workspace Cargo.toml has a router table");

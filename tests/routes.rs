@@ -4,46 +4,16 @@
 //! so none can change alone.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
+use vimcar_tests::server::{cargo_metadata, workspace_root};
 
 const TEMPLATE: &str = include_str!("../template.yaml");
 
 /// (method, path, function), e.g. ("POST", "/auth", "auth").
 type Route = (String, String, String);
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_owned()
-}
-
-/// `cargo metadata` for the workspace's own packages: the same view of the router table and of the binaries that
-/// `cargo lambda watch` takes.
-fn cargo_metadata() -> Json {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
-}
 
 fn template() -> Yaml {
     serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")

@@ -132,6 +132,28 @@ pub fn cargo() -> Command {
     command
 }
 
+/// `cargo metadata` for the workspace's own packages: the router table (`metadata.lambda.watch.router`) and the
+/// binaries, as `cargo lambda watch` sees them.
+pub fn cargo_metadata() -> serde_json::Value {
+    let output = cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
+}
+
 /// The workspace root, where `Cargo.toml` holds the router table.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
