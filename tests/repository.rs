@@ -15,6 +15,10 @@ fn hash(text: &str) -> PasswordHash {
     PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${text}"))
 }
 
+async fn stored_hash(users: &Users, username: &Username) -> Option<PasswordHash> {
+    users.credentials(username).await.unwrap().unwrap().hash
+}
+
 async fn all_users(users: &Users) -> Vec<User> {
     users
         .list(None, PageSize::new(1000).unwrap())
@@ -63,15 +67,7 @@ async fn a_taken_username_is_a_conflict_and_writes_nothing(users: Users) {
     retry.email = impostor.email;
     users.insert(&retry, None).await.unwrap();
     // And the original password is untouched.
-    assert_eq!(
-        users
-            .credentials(&alice.username)
-            .await
-            .unwrap()
-            .unwrap()
-            .hash,
-        Some(hash("a"))
-    );
+    assert_eq!(stored_hash(&users, &alice.username).await, Some(hash("a")));
 }
 
 async fn a_taken_email_is_a_conflict_and_writes_nothing(users: Users) {
@@ -122,12 +118,7 @@ async fn setting_a_password_replaces_the_hash(users: Users) {
             .unwrap()
     );
     assert_eq!(
-        users
-            .credentials(&alice.username)
-            .await
-            .unwrap()
-            .unwrap()
-            .hash,
+        stored_hash(&users, &alice.username).await,
         Some(hash("new"))
     );
     assert!(
@@ -137,12 +128,7 @@ async fn setting_a_password_replaces_the_hash(users: Users) {
             .unwrap()
     );
     assert_eq!(
-        users
-            .credentials(&alice.username)
-            .await
-            .unwrap()
-            .unwrap()
-            .hash,
+        stored_hash(&users, &alice.username).await,
         Some(hash("newer"))
     );
     assert_eq!(users.get(alice.id).await.unwrap(), Some(alice));

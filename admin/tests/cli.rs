@@ -32,6 +32,18 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// Creates `name` (with `name@example.com`, no password), asserting that it worked.
+    fn create(&self, name: &str) {
+        let email = format!("{name}@example.com");
+        let output = self.run(
+            &["users", "create", "--username", name, "--email", &email],
+            None,
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -245,22 +257,7 @@ fn the_same_rules_as_the_api_refuse_bad_input() {
 #[test]
 fn a_taken_username_or_email_is_named() {
     let scratch = Scratch::new();
-    assert!(
-        scratch
-            .run(
-                &[
-                    "users",
-                    "create",
-                    "--username",
-                    "alice",
-                    "--email",
-                    "alice@example.com"
-                ],
-                None
-            )
-            .status
-            .success()
-    );
+    scratch.create("alice");
     let output = scratch.run(
         &[
             "users",
@@ -283,22 +280,7 @@ fn a_taken_username_or_email_is_named() {
 #[test]
 fn delete_removes_the_user_and_says_when_there_is_none() {
     let scratch = Scratch::new();
-    assert!(
-        scratch
-            .run(
-                &[
-                    "users",
-                    "create",
-                    "--username",
-                    "alice",
-                    "--email",
-                    "alice@example.com"
-                ],
-                None
-            )
-            .status
-            .success()
-    );
+    scratch.create("alice");
     let output = scratch.run(&["users", "delete", "Alice"], None);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&scratch.run(&["users", "list"], None)).contains("0 user(s)"));
