@@ -123,6 +123,20 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+impl Page {
+    /// A page from the up to `size + 1` users a backend read: one more than asked means another page follows, and
+    /// the cursor to it is the last user shown.
+    pub fn from_overfetched(mut users: Vec<User>, size: PageSize) -> Self {
+        let next = if users.len() > size.get() {
+            users.truncate(size.get());
+            users.last().map(|user| Cursor::after(user.id))
+        } else {
+            None
+        };
+        Self { users, next }
+    }
+}
+
 /// An opaque position in the listing: the id of the last user of the previous page.
 ///
 /// Both backends list in id order, so one cursor format serves both, and any cursor that decodes names a valid

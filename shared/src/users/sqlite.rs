@@ -162,7 +162,7 @@ impl UserRepository for SqliteUsers {
                     "SELECT {USER_COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"
                 ))
                 .map_err(|e| storage_error(e, "listing users"))?;
-            let mut users = statement
+            let users = statement
                 .query_map(params![after, (size.get() + 1) as i64], |row| {
                     Ok(read_user(row))
                 })
@@ -170,13 +170,7 @@ impl UserRepository for SqliteUsers {
                 .map_err(|e| storage_error(e, "listing users"))?
                 .into_iter()
                 .collect::<Result<Vec<_>, _>>()?;
-            let next = if users.len() > size.get() {
-                users.truncate(size.get());
-                users.last().map(|user| Cursor::after(user.id))
-            } else {
-                None
-            };
-            Ok(Page { users, next })
+            Ok(Page::from_overfetched(users, size))
         })
         .await
     }

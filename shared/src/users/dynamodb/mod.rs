@@ -181,13 +181,7 @@ impl UserRepository for DynamoUsers {
                     break;
                 }
             }
-            let next = if users.len() > size.get() {
-                users.truncate(size.get());
-                users.last().map(|user| Cursor::after(user.id))
-            } else {
-                None
-            };
-            Ok(Page { users, next })
+            Ok(Page::from_overfetched(users, size))
         })
         .await
     }
