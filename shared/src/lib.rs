@@ -10,6 +10,7 @@ pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod state;
+pub mod telemetry;
 pub mod users;
 
 pub use config::Config;

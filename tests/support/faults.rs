@@ -2,6 +2,7 @@
 //! front of it, which it can cut. moto keeps its data in memory, so neither loses what was stored.
 
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,12 +21,23 @@ pub struct Moto {
 impl Moto {
     /// Starts `$MOTO_SERVER`, which `infra/with-moto` exports. Panics when it is not set.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts it serving HTTPS with `cert` and `key` (PEM files): its URL is then `https://localhost:PORT`.
+    pub fn start_tls(cert: &Path, key: &Path) -> Self {
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        Self::start_with(&["-c", cert, "-k", key])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Self {
         let binary = std::env::var("MOTO_SERVER").unwrap_or_else(|_| {
             panic!("MOTO_SERVER is not set: run the tests with `make test`, which starts moto (or `infra/with-moto`)")
         });
         let addr = free_port();
         let child = Command::new(&binary)
             .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
+            .args(extra_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

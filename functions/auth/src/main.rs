@@ -1,11 +1,11 @@
 //! The `auth` Lambda function: builds the shared state once, then serves requests with its handler.
 
-use lambda_http::{Error, Request, run, service_fn, tracing};
+use lambda_http::{Error, Request, run, service_fn};
 use vimcar::AppState;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing::init_default_subscriber();
+    vimcar::telemetry::init();
     let state = AppState::from_env().await.inspect_err(|error| {
         tracing::error!(error = format!("{error:#}"), "auth cannot start");
     })?;

@@ -1,6 +1,7 @@
 //! Password hashing and access tokens.
 
 mod hasher;
+mod jwt_crypto;
 pub mod throttle;
 mod token;
 

@@ -65,6 +65,7 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn new(config: &TokenConfig) -> Self {
+        super::jwt_crypto::install();
         let secret = config.secret.expose_secret().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY.as_secs();
