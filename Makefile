@@ -26,7 +26,7 @@ BOOTSTRAP_BUDGET := 8000000
 ENV ?= dev
 DEPLOY_FLAGS ?=
 
-.PHONY: help tools deploy-tools dev functions fmt lint test check-infra lambda-target build deploy deploy-prebuilt
+.PHONY: help tools deploy-tools dev functions fmt lint test check-infra lambda-target lambda-binaries build deploy deploy-prebuilt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -72,7 +72,7 @@ lambda-target:
 # --no-default-features drops the `sqlite` feature: the functions only ever talk to DynamoDB in Lambda, and SQLite's
 # C code would only add size. `sam build` then takes target/lambda/<name>/ as it is (SkipBuild in template.yaml);
 # --lambda-dir puts the binaries there even when CARGO_TARGET_DIR points elsewhere.
-build: tools deploy-tools lambda-target ## Build the functions for Lambda (arm64, release, DynamoDB only) and the SAM artifacts
+lambda-binaries: tools lambda-target ## Build the arm64 release bootstraps into target/lambda/ and check their size
 	cargo lambda build --release --arm64 --no-default-features --lambda-dir target/lambda $(addprefix -p ,$(FUNCTIONS))
 	@for name in $(FUNCTIONS); do \
 	  bootstrap="target/lambda/$$name/bootstrap"; \
@@ -82,6 +82,8 @@ build: tools deploy-tools lambda-target ## Build the functions for Lambda (arm64
 	  printf '  %-12s %-38s %10d bytes\n' "$$name" "$$bootstrap" "$$size"; \
 	  if [ "$$size" -gt $(BOOTSTRAP_BUDGET) ]; then echo "build: $$bootstrap is over the $(BOOTSTRAP_BUDGET)-byte budget (BENCHMARKS.md)" >&2; exit 1; fi; \
 	done
+
+build: lambda-binaries deploy-tools ## Build the functions for Lambda (arm64, release, DynamoDB only) and the SAM artifacts
 	sam build --template-file template.yaml
 
 deploy: build ## Build, then deploy environment ENV (dev or prod, from infra/samconfig.toml) with the AWS credentials at hand
