@@ -24,6 +24,14 @@ pub const MAX_M_COST_KIB: u32 = 256 * 1024;
 pub const MAX_T_COST: u32 = 16;
 pub const MAX_P_COST: u32 = 8;
 
+/// Verified against when a user does not exist or has no password, so that every failed login costs one full
+/// Argon2 computation. Made once, offline, with the parameters above (a unit test holds it to them): hashing it at
+/// start-up instead would add a whole hash to every cold start. Its salt is no secret; nothing ever matches it.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$drFLT7EXS8tz5Dh/Ynae0A$DT1MnBU4GjPfi9ZWISRCL8Kh5MSH3P96n3gj2Xcz+rE";
+/// The password [`DUMMY_HASH`] was made from.
+#[cfg(test)]
+const DUMMY_PASSWORD: &str = "no user has this password; it only costs time";
+
 /// What a verification found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
@@ -31,12 +39,10 @@ pub enum Verification {
     Mismatch,
 }
 
-/// Hashes and verifies passwords. Build it once per process; clones share the dummy hash.
+/// Hashes and verifies passwords. Build it once per process; it computes nothing until asked.
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
-    /// Verified against when a user does not exist or has no password, so that every failed login costs the same.
-    dummy: Arc<String>,
     /// Argon2 verifications run so far, shared by clones: lets tests see that every login costs one.
     verifications: Arc<AtomicU64>,
 }
@@ -46,14 +52,8 @@ impl PasswordHasher {
     pub fn new() -> anyhow::Result<Self> {
         let params = Params::new(M_COST_KIB, T_COST, P_COST, None)
             .map_err(|e| anyhow!("invalid Argon2 parameters: {e}"))?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = argon2
-            .hash_password(b"no user has this password; it only costs time")
-            .map_err(|e| anyhow!("hashing the dummy password: {e}"))?
-            .to_string();
         Ok(Self {
-            argon2,
-            dummy: Arc::new(dummy),
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
             verifications: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -108,9 +108,9 @@ impl PasswordHasher {
                 tracing::error!(
                     "a stored password hash exceeds the Argon2 cost caps; refusing to verify it"
                 );
-                (self.dummy.as_str().to_owned(), false)
+                (DUMMY_HASH.to_owned(), false)
             }
-            None => (self.dummy.as_str().to_owned(), false),
+            None => (DUMMY_HASH.to_owned(), false),
         };
         let verifications = Arc::clone(&self.verifications);
         tokio::task::spawn_blocking(move || {
@@ -192,10 +192,28 @@ mod tests {
         assert_ne!(first, second);
     }
 
+    #[test]
+    fn the_dummy_hash_has_the_current_parameters_so_it_costs_what_a_real_one_does() {
+        let hasher = PasswordHasher::new().unwrap();
+        assert!(!hasher.needs_rehash(&PasswordHash::new(DUMMY_HASH.to_owned())));
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_hash_of_the_dummy_password() {
+        let hasher = PasswordHasher::new().unwrap();
+        let parsed = PhcHash::new(DUMMY_HASH).unwrap();
+        assert!(
+            hasher
+                .argon2
+                .verify_password(DUMMY_PASSWORD.as_bytes(), &parsed)
+                .is_ok()
+        );
+    }
+
     #[tokio::test]
     async fn no_hash_never_matches_not_even_the_dummy_password() {
         let hasher = PasswordHasher::new().unwrap();
-        let dummy = SecretString::from("no user has this password; it only costs time".to_owned());
+        let dummy = SecretString::from(DUMMY_PASSWORD.to_owned());
         assert_eq!(
             hasher.verify(dummy, None).await.unwrap(),
             Verification::Mismatch
