@@ -1,0 +1,235 @@
+//! The functions under test and the API Gateway events each is invoked with.
+//!
+//! Events start from the real HTTP API (payload 2.0) events in `tests/fixtures/`, with a fresh body, request id and
+//! token per invocation; every answer must be a 2xx, or the run fails.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::Result;
+use crate::runtime_api::Invocation;
+
+/// Every user the harness registers or logs in with has this password (zxcvbn scores it 4).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One of the three functions, each as `template.yaml` deploys it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Function {
+    Register,
+    Auth,
+    ListUsers,
+}
+
+impl Function {
+    /// Recognises `.../register` as built by cargo and `.../register/bootstrap` as built by `cargo lambda`.
+    pub fn of_bootstrap(path: &Path) -> Result<Self> {
+        let mut name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "bootstrap" {
+            name = path
+                .parent()
+                .and_then(Path::file_name)
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+        }
+        match name {
+            "register" => Ok(Self::Register),
+            "auth" => Ok(Self::Auth),
+            "list-users" => Ok(Self::ListUsers),
+            _ => Err(format!(
+                "{}: not a bootstrap of register, auth or list-users (named by its file, or its directory if it is \
+                 called bootstrap)",
+                path.display()
+            )
+            .into()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Auth => "auth",
+            Self::ListUsers => "list-users",
+        }
+    }
+
+    /// `MemorySize` in `template.yaml`, which Lambda passes as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+    pub fn memory_mb(self) -> u32 {
+        match self {
+            Self::Register | Self::Auth => 1769,
+            Self::ListUsers => 512,
+        }
+    }
+
+    /// `Timeout` in `template.yaml`: the deadline Lambda gives each invocation.
+    pub fn timeout(self) -> Duration {
+        Duration::from_secs(match self {
+            Self::Register => 10,
+            Self::Auth => 25,
+            Self::ListUsers => 15,
+        })
+    }
+}
+
+/// Makes each function's next event and checks its answers; remembers the token the last login returned.
+pub struct Events {
+    register: Value,
+    auth: Value,
+    list_users: Value,
+    /// Distinguishes this harness run's usernames from any earlier run's on the same table.
+    nonce: String,
+    sequence: u64,
+    login: String,
+    token: Option<String>,
+}
+
+impl Events {
+    /// Events that log in as `login` (a user with [`PASSWORD`], created beforehand).
+    pub fn new(nonce: &str, login: &str) -> Result<Self> {
+        let parse = |text: &str| serde_json::from_str::<Value>(text);
+        Ok(Self {
+            register: parse(include_str!("../../../../tests/fixtures/register.json"))?,
+            auth: parse(include_str!("../../../../tests/fixtures/auth.json"))?,
+            list_users: parse(include_str!("../../../../tests/fixtures/list-users.json"))?,
+            nonce: nonce.to_owned(),
+            sequence: 0,
+            login: login.to_owned(),
+            token: None,
+        })
+    }
+
+    /// The next event for `function`: a new user for register, the prepared login for auth, the last token for
+    /// list-users.
+    pub fn next(&mut self, function: Function) -> Result<Invocation> {
+        self.sequence += 1;
+        let request_id = format!("{}-{:08}", self.nonce, self.sequence);
+        let event = match function {
+            Function::Register => {
+                let username = format!("cs{}-{}", self.nonce, self.sequence);
+                let body = json!({
+                    "username": username,
+                    "password": PASSWORD,
+                    "email": format!("{username}@example.com"),
+                });
+                with_body(&self.register, &body)
+            }
+            Function::Auth => {
+                let body = json!({"username": self.login, "password": PASSWORD});
+                with_body(&self.auth, &body)
+            }
+            Function::ListUsers => {
+                let token = self.token.as_deref().ok_or(
+                    "list-users needs a token from a login first: give the auth bootstrap too",
+                )?;
+                let mut event = self.list_users.clone();
+                event["headers"]["authorization"] = format!("JWT {token}").into();
+                event
+            }
+        };
+        let mut event = event;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
+        event["requestContext"]["requestId"] = request_id.clone().into();
+        event["requestContext"]["timeEpoch"] = u64::try_from(now.as_millis())?.into();
+        let name = function.name();
+        Ok(Invocation {
+            request_id,
+            deadline_ms: (now + function.timeout()).as_millis(),
+            function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{name}"),
+            trace_id: format!(
+                "Root=1-{:08x}-{:0>24};Parent={:016x};Sampled=0",
+                now.as_secs(),
+                self.nonce,
+                self.sequence
+            ),
+            event: serde_json::to_vec(&event)?,
+        })
+    }
+
+    /// Fails unless `payload` (the function's answer to API Gateway) has a 2xx status; keeps a login's token.
+    pub fn check(&mut self, function: Function, payload: &[u8]) -> Result<()> {
+        let text = String::from_utf8_lossy(payload);
+        let answer: Value = serde_json::from_slice(payload)
+            .map_err(|e| format!("{}: the answer is not JSON ({e}): {text}", function.name()))?;
+        let status = answer["statusCode"].as_u64().unwrap_or(0);
+        if !(200..300).contains(&status) {
+            return Err(format!("{}: answered {status}, not 2xx: {text}", function.name()).into());
+        }
+        if function == Function::Auth {
+            let body = answer["body"].as_str().unwrap_or("");
+            let body: Value = serde_json::from_str(body)
+                .map_err(|e| format!("auth: the body is not JSON text ({e}): {text}"))?;
+            let token = body["access_token"]
+                .as_str()
+                .ok_or_else(|| format!("auth: no access_token: {text}"))?;
+            self.token = Some(token.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// `template` with `body` as its JSON body, as text (the fixtures may hold it in base64).
+fn with_body(template: &Value, body: &Value) -> Value {
+    let body = body.to_string();
+    let mut event = template.clone();
+    event["headers"]["content-length"] = body.len().to_string().into();
+    event["isBase64Encoded"] = false.into();
+    event["body"] = body.into();
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bootstrap_is_recognised_by_its_name_or_its_directory() {
+        let cases = [
+            ("target/release/register", Function::Register),
+            ("target/lambda/auth/bootstrap", Function::Auth),
+            ("list-users", Function::ListUsers),
+        ];
+        for (path, function) in cases {
+            assert_eq!(Function::of_bootstrap(Path::new(path)).unwrap(), function);
+        }
+        assert!(Function::of_bootstrap(Path::new("target/lambda/bootstrap")).is_err());
+    }
+
+    #[test]
+    fn every_registration_has_a_new_username_and_a_text_body() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        let first: Value =
+            serde_json::from_slice(&events.next(Function::Register).unwrap().event).unwrap();
+        let second: Value =
+            serde_json::from_slice(&events.next(Function::Register).unwrap().event).unwrap();
+        assert_eq!(first["isBase64Encoded"], false);
+        assert_ne!(first["body"], second["body"]);
+        assert_ne!(
+            first["requestContext"]["requestId"],
+            second["requestContext"]["requestId"]
+        );
+    }
+
+    #[test]
+    fn a_login_answer_hands_its_token_to_list_users() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        assert!(events.next(Function::ListUsers).is_err());
+        let answer = json!({"statusCode": 200, "body": r#"{"access_token":"t0k3n"}"#});
+        events
+            .check(Function::Auth, answer.to_string().as_bytes())
+            .unwrap();
+        let event: Value =
+            serde_json::from_slice(&events.next(Function::ListUsers).unwrap().event).unwrap();
+        assert_eq!(event["headers"]["authorization"], "JWT t0k3n");
+    }
+
+    #[test]
+    fn an_answer_other_than_2xx_fails_the_run() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        let answer = json!({"statusCode": 503, "body": "{}"});
+        let error = events
+            .check(Function::Register, answer.to_string().as_bytes())
+            .unwrap_err();
+        assert!(error.to_string().contains("503"), "{error}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Storage set-up through the admin command, so the harness needs neither the AWS SDK nor the table's design: tables
+//! are created by `vimcar-admin db upgrade` and the login user by `vimcar-admin users create`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::Result;
+use crate::events::PASSWORD;
+
+/// Creates the table that `env` names (`USERS_TABLE`) if it is missing.
+pub fn create_table(admin: &Path, env: &[(String, String)]) -> Result<()> {
+    if !admin.is_file() {
+        return Err(format!(
+            "{}: no admin command there; build it with `cargo build -p vimcar-admin` or pass --admin PATH",
+            admin.display()
+        )
+        .into());
+    }
+    run(admin, env, &["db", "upgrade"], None)
+}
+
+/// Creates a user `username` with [`PASSWORD`].
+pub fn create_user(admin: &Path, env: &[(String, String)], username: &str) -> Result<()> {
+    let email = format!("{username}@example.com");
+    let create = [
+        "users",
+        "create",
+        "--username",
+        username,
+        "--email",
+        &email,
+        "--password-stdin",
+    ];
+    run(admin, env, &create, Some(PASSWORD))
+}
+
+fn run(admin: &Path, env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Result<()> {
+    let mut child = Command::new(admin)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running {}: {e}", admin.display()))?;
+    let mut input = child.stdin.take().ok_or("no stdin")?;
+    if let Some(line) = stdin {
+        writeln!(input, "{line}")?;
+    }
+    drop(input);
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "vimcar-admin {} failed ({}):\n{}{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(())
+}
