@@ -60,6 +60,12 @@ impl DynamoUsers {
         &self.table
     }
 
+    /// The SDK client, with the timeouts and retries this repository runs under, for work beside it on the same
+    /// table: the benchmarks seed it with BatchWriteItem, which no repository operation needs.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, RepoError> {
         Ok(self
             .client
