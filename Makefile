@@ -92,6 +92,13 @@ deploy: build ## Build, then deploy environment ENV (dev or prod, from infra/sam
 deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target/lambda (CI's deploy job)
 	infra/deploy $(ENV) $(DEPLOY_FLAGS)
 
+# Benchmarks (issue 6): criterion in-process, list scaling, cold start, sizes, peak memory and HTTP load through
+# `cargo lambda watch` with wrk (installed with apt-get if missing). Not part of `make test`: it takes 20-40 minutes.
+# BENCH_PARTS picks parts (sizes criterion coldstart http). BENCHMARKS.md explains the figures.
+.PHONY: bench
+bench: tools lambda-binaries ## Measure speed, cold start, size and memory into target/bench/report.md; not in `make test`
+	infra/bench
+
 # The contract: schemathesis (pinned in infra/contract-requirements.txt) drives the API as `cargo lambda watch` serves
 # it, against openapi.yaml. `make test` runs it before the cargo tests.
 .PHONY: contract-tools contract fuzz
