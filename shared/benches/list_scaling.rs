@@ -153,8 +153,7 @@ fn bench_pages<S>(
                 started.elapsed()
             );
             seeded
-        });
-        seeded.get().expect("just seeded")
+        })
     };
     let full = PageSize::DEFAULT.get();
     group.bench_function(BenchmarkId::new("first_page", size), |b| {
