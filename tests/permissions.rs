@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -262,14 +261,7 @@ fn assert_least_privilege(binary: &str, calls: &[Access]) {
 
 /// A client that bypasses the repository, to set up states the API cannot make on its own.
 fn raw_client() -> Client {
-    Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(endpoint())
-            .region(Region::from_static("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "vimcar-tests"))
-            .build(),
-    )
+    vimcar_tests::dynamodb::raw_client(&endpoint())
 }
 
 /// An Argon2id hash with weaker parameters than the current ones, as an older release stored: a login upgrades it.
