@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use uuid::Uuid;
 use vimcar::users::dynamodb::DynamoUsers;
 use vimcar::users::{PageSize, User, UserRepository};
@@ -139,16 +138,13 @@ impl TestTable {
     }
 }
 
-/// An SDK client that bypasses the repository, with the dummy credentials moto accepts. The SDK has no default HTTP
-/// client in this workspace (see the workspace Cargo.toml), so it gets the same rustls one the repository uses.
+/// An SDK client that bypasses the repository, with the dummy credentials moto accepts, on the repository's HTTP
+/// client (the SDK has none by default in this workspace).
 pub fn raw_client(endpoint: &str) -> Client {
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
     Client::from_conf(
         aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(http_client)
+            .http_client(vimcar::users::dynamodb::http_client())
             .endpoint_url(endpoint)
             .region(Region::from_static("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "vimcar-tests"))

@@ -56,8 +56,9 @@ pub(super) async fn build(endpoint: Option<&str>) -> anyhow::Result<Client> {
 }
 
 /// HTTPS through rustls on ring. The SDK's default client links aws-lc, a few megabytes of C that only adds
-/// algorithms a DynamoDB connection never negotiates; ring is smaller and rustls' other supported provider.
-fn http_client() -> SharedHttpClient {
+/// algorithms a DynamoDB connection never negotiates; ring is smaller and rustls' other supported provider. Every
+/// SDK client in the workspace needs one: the SDK has no default HTTP client here.
+pub fn http_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https()

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
+pub use self::client::http_client;
 use self::errors::sdk_error;
 use self::items::{
     ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_username,
