@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 
 /// How long the emulator may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long each function may take to give its first answer. Not a prediction: the wait goes on only while the
+/// emulator lives, and ends at the first answer, so a slow machine is waited for rather than failed.
+const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// One cheap request per function, each refused before any real work (so any status is an answer).
+const PROBES: &[(&str, &str)] = &[
+    ("POST", "/api/users"),
+    ("POST", "/auth"),
+    ("GET", "/api/users"),
+];
 
 /// A running `cargo lambda watch` serving the workspace's functions through its router table.
 pub struct LambdaWatch {
@@ -52,6 +61,7 @@ impl LambdaWatch {
         });
         let mut server = Self { child, port, log };
         server.wait_until_listening();
+        server.wait_until_every_function_answers();
         server
     }
 
@@ -87,6 +97,60 @@ impl LambdaWatch {
             "`cargo lambda watch` did not listen on port {} within {START_TIMEOUT:?}:\n{}",
             self.port,
             self.logs()
+        );
+    }
+}
+
+impl LambdaWatch {
+    /// Sends each function its first request and waits for the answer, then checks that the emulator compiled
+    /// nothing: it must run what `make functions` built (the workspace's default-members), or a fresh machine's first
+    /// requests would wait for a compile.
+    fn wait_until_every_function_answers(&mut self) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let deadline = Instant::now() + FIRST_ANSWER_TIMEOUT;
+        for (method, path) in PROBES {
+            let url = format!("{}{path}", self.base_url());
+            loop {
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    panic!(
+                        "`cargo lambda watch` exited with {status}:\n{}",
+                        self.logs()
+                    );
+                }
+                let answered = match *method {
+                    "GET" => agent.get(&url).call(),
+                    _ => agent
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .send("{}"),
+                };
+                match answered {
+                    Ok(_) => break,
+                    Err(error) if Instant::now() < deadline => {
+                        eprintln!("e2e: waiting for {method} {path}: {error}");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    Err(error) => panic!(
+                        "{method} {path} got no answer within {FIRST_ANSWER_TIMEOUT:?}: {error}\n{}",
+                        self.logs()
+                    ),
+                }
+            }
+        }
+        let logs = self.logs();
+        let compiled: Vec<&str> = logs
+            .lines()
+            .filter(|line| line.contains("Compiling"))
+            .collect();
+        assert!(
+            compiled.is_empty(),
+            "`cargo lambda watch` compiled on its first requests, so it does not run what `make functions` built \
+             (the workspace's default-members):\n{}",
+            compiled.join("\n")
         );
     }
 }
