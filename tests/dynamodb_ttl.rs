@@ -1,27 +1,40 @@
-//! Failed-login records on DynamoDB carry the table's TTL attribute, and the table deletes by it: throttling state
+//! Login-attempt counters on DynamoDB carry the table's TTL attribute, and the table deletes by it: throttling state
 //! never grows without bound.
 
-use vimcar::users::{LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, UserRepository};
+use vimcar::auth::throttle::{LoginThrottle, SOURCE_RECORD_EXPIRES_AFTER, Source};
+use vimcar::users::{Expiry, UserRepository};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 
 #[tokio::test]
-async fn failed_login_records_expire_by_the_tables_ttl() {
+async fn login_attempt_counters_expire_by_the_tables_ttl() {
     let table = TestTable::create(&endpoint()).await;
     assert_eq!(table.ttl_attribute().await.as_deref(), Some("expires_at"));
 
     let now = chrono::Utc::now();
-    let account = LoginAccount::from_raw("nobody");
+    let throttle = LoginThrottle::new(&vimcar_tests::SECRET.to_owned().into());
+    let keys = throttle.keys("nobody", Source::Unknown);
     table
         .users
-        .record_login_failure(&account, now)
+        .reserve_login_attempt(
+            &keys.source,
+            now,
+            Expiry::AfterLast(SOURCE_RECORD_EXPIRES_AFTER),
+        )
         .await
         .unwrap();
+    // Stored under the keyed hash, never under the name.
+    assert!(table.raw_item("LOGIN#nobody").await.is_none());
     let item = table
-        .raw_item("LOGIN#nobody")
+        .raw_item(&format!("LOGIN#{}", keys.source.as_str()))
         .await
-        .expect("the record is stored");
+        .expect("the counter is stored");
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
-    assert_eq!(expires, (now + LOGIN_FAILURES_EXPIRE_AFTER).timestamp());
+    assert_eq!(expires, (now + SOURCE_RECORD_EXPIRES_AFTER).timestamp());
+    assert!(
+        item.values()
+            .all(|value| value.as_s().map_or(true, |text| !text.contains("nobody"))),
+        "{item:?}"
+    );
 
     // Upgrading again leaves TTL as it is.
     table.users.upgrade().await.unwrap();

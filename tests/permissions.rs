@@ -16,6 +16,7 @@ use http::StatusCode;
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
 use std::sync::Arc;
+use vimcar::auth::throttle::Source;
 use vimcar::users::dynamodb::LISTING_INDEX;
 use vimcar::users::{PasswordHash, UserRepository, Username};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
@@ -304,9 +305,8 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     assert_least_privilege("register", &calls);
 
-    // auth: a wrong password (a failure is counted), an unknown name, then the right password (the count is
-    // cleared). Then a failure over an expired record (replaced by a fresh one), and a success with an outdated
-    // hash (upgraded).
+    // auth: a wrong password, an unknown name, then the right password (the counters are reset). Then a failure over
+    // an expired counter (replaced by a fresh one), and a success with an outdated hash (upgraded).
     let alice = Username::parse("alice").unwrap();
     recorder.start();
     let wrong = vimcar::handlers::auth(&app, login("alice", "not the right password")).await;
@@ -317,13 +317,17 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(right.status(), StatusCode::OK);
     let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let alice_here = app.throttle.keys("alice", Source::Unknown);
     raw_client()
         .put_item()
         .table_name(&name)
-        .item("pk", AttributeValue::S("LOGIN#alice".into()))
-        .item("failures", AttributeValue::N("3".into()))
         .item(
-            "last_failure_at",
+            "pk",
+            AttributeValue::S(format!("LOGIN#{}", alice_here.source.as_str())),
+        )
+        .item("attempts", AttributeValue::N("3".into()))
+        .item(
+            "last_attempt_at",
             AttributeValue::S(vimcar::users::format_timestamp(&an_hour_ago)),
         )
         .item(
@@ -332,7 +336,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         )
         .send()
         .await
-        .expect("an expired failed-login record is stored");
+        .expect("an expired login-attempt counter is stored");
     let old = outdated_hash(PASSWORD);
     assert!(users.set_password(&alice, &old).await.unwrap());
     recorder.start();

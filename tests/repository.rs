@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use vimcar::users::{
-    Cursor, Email, LoginAccount, LoginFailures, PageSize, PasswordHash, RepoError, UniqueField,
+    AttemptKey, Attempts, Cursor, Email, Expiry, PageSize, PasswordHash, RepoError, UniqueField,
     User, UserRepository, Username,
 };
 use vimcar_tests::user;
@@ -253,114 +253,187 @@ async fn stored_values_keep_their_normalised_form(users: Users) {
     assert_eq!(found.created_at, odd.created_at);
 }
 
-fn account(name: &str) -> LoginAccount {
-    LoginAccount::from_raw(name)
+fn key(name: &str) -> AttemptKey {
+    // Any lower-case hex will do: the throttle's keyed hashes are lower-case hex.
+    AttemptKey::from_hex(name.bytes().map(|b| format!("{b:02x}")).collect())
 }
 
-async fn failed_logins_count_up_until_cleared(users: Users) {
-    let now = chrono::Utc::now();
-    let alice = account("alice");
-    assert_eq!(
-        users.login_failures(&alice, now).await.unwrap(),
-        LoginFailures::default()
-    );
-    for expected in 1..=3 {
-        let recorded = users.record_login_failure(&alice, now).await.unwrap();
-        assert_eq!(recorded.count, expected);
+const DAY: Expiry = Expiry::AfterLast(chrono::TimeDelta::hours(24));
+
+async fn counts(users: &Users, key: &AttemptKey, now: chrono::DateTime<chrono::Utc>) -> u32 {
+    // Counting once more answers the count so far.
+    users
+        .reserve_login_attempt(key, now, DAY)
+        .await
+        .unwrap()
+        .count
+}
+
+async fn login_attempts_count_up_until_cleared(users: Users) {
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+    let alice = key("alice");
+    for expected in 0..3 {
+        let before = users.reserve_login_attempt(&alice, now, DAY).await.unwrap();
+        assert_eq!(before.count, expected);
+        if expected > 0 {
+            assert_eq!(before.last_at, Some(now));
+            assert_eq!(before.expires_at, Some(DAY.expires_at(now, now)));
+        }
     }
-    let read = users.login_failures(&alice, now).await.unwrap();
-    assert_eq!(read.count, 3);
+    users.clear_login_attempts(&alice).await.unwrap();
     assert_eq!(
-        read.last_at.map(|at| at.timestamp_millis()),
-        Some(now.timestamp_millis())
+        users.reserve_login_attempt(&alice, now, DAY).await.unwrap(),
+        Attempts::default()
     );
-
-    users.clear_login_failures(&alice).await.unwrap();
-    assert_eq!(
-        users.login_failures(&alice, now).await.unwrap(),
-        LoginFailures::default()
-    );
-    users.clear_login_failures(&alice).await.unwrap();
+    users.clear_login_attempts(&alice).await.unwrap();
+    users.clear_login_attempts(&alice).await.unwrap();
 }
 
-async fn failed_logins_are_counted_per_account_known_or_not(users: Users) {
+async fn a_release_takes_one_attempt_back_and_never_goes_below_zero(users: Users) {
+    let now = chrono::Utc::now();
+    let alice = key("alice");
+    for _ in 0..3 {
+        users.reserve_login_attempt(&alice, now, DAY).await.unwrap();
+    }
+    users.release_login_attempt(&alice).await.unwrap();
+    assert_eq!(counts(&users, &alice, now).await, 2);
+    for _ in 0..5 {
+        users.release_login_attempt(&alice).await.unwrap();
+    }
+    assert_eq!(counts(&users, &alice, now).await, 0);
+    // Releasing a counter that does not exist creates none.
+    users.release_login_attempt(&key("bob")).await.unwrap();
+    assert_eq!(counts(&users, &key("bob"), now).await, 0);
+}
+
+async fn login_attempts_are_counted_per_key(users: Users) {
     let now = chrono::Utc::now();
     users.insert(&user("alice"), None).await.unwrap();
     users
-        .record_login_failure(&account("ALICE"), now)
+        .reserve_login_attempt(&key("a"), now, DAY)
         .await
         .unwrap();
     users
-        .record_login_failure(&account("nobody"), now)
+        .reserve_login_attempt(&key("b"), now, DAY)
         .await
         .unwrap();
     users
-        .record_login_failure(&account("nobody"), now)
+        .reserve_login_attempt(&key("b"), now, DAY)
         .await
         .unwrap();
-    assert_eq!(
-        users
-            .login_failures(&account("alice"), now)
-            .await
-            .unwrap()
-            .count,
-        1
-    );
-    assert_eq!(
-        users
-            .login_failures(&account("Nobody"), now)
-            .await
-            .unwrap()
-            .count,
-        2
-    );
+    assert_eq!(counts(&users, &key("a"), now).await, 1);
+    assert_eq!(counts(&users, &key("b"), now).await, 2);
     // Throttling records are no users.
     assert_eq!(all_users(&users).await.len(), 1);
 }
 
-async fn failed_logins_expire_a_day_after_the_last_one(users: Users) {
+async fn a_counter_expires_a_day_after_its_last_attempt(users: Users) {
     let now = chrono::Utc::now();
     let long_ago = now - chrono::TimeDelta::hours(25);
-    let alice = account("alice");
+    let alice = key("alice");
     for _ in 0..4 {
-        users.record_login_failure(&alice, long_ago).await.unwrap();
+        users
+            .reserve_login_attempt(&alice, long_ago, DAY)
+            .await
+            .unwrap();
     }
+    assert_eq!(counts(&users, &alice, long_ago).await, 4);
+    // Counting starts afresh, not from the expired five.
     assert_eq!(
-        users.login_failures(&alice, long_ago).await.unwrap().count,
-        4
+        users.reserve_login_attempt(&alice, now, DAY).await.unwrap(),
+        Attempts::default()
     );
+    assert_eq!(counts(&users, &alice, now).await, 1);
+}
+
+async fn a_window_keeps_the_expiry_its_first_attempt_set(users: Users) {
+    let hour = Expiry::AfterFirst(chrono::TimeDelta::hours(1));
+    let start = chrono::Utc::now();
+    let alice = key("alice");
+    users
+        .reserve_login_attempt(&alice, start, hour)
+        .await
+        .unwrap();
+    let later = start + chrono::TimeDelta::minutes(50);
+    let before = users
+        .reserve_login_attempt(&alice, later, hour)
+        .await
+        .unwrap();
+    assert_eq!(before.count, 1);
+    assert_eq!(before.expires_at, Some(hour.expires_at(start, start)));
+    let before = users
+        .reserve_login_attempt(&alice, later, hour)
+        .await
+        .unwrap();
     assert_eq!(
-        users.login_failures(&alice, now).await.unwrap(),
-        LoginFailures::default()
+        before.expires_at,
+        Some(hour.expires_at(start, start)),
+        "not moved by later attempts"
     );
-    // Counting starts afresh, not from the expired four.
+    // Past the window, a new one starts.
+    let next_window = start + chrono::TimeDelta::minutes(61);
     assert_eq!(
-        users.record_login_failure(&alice, now).await.unwrap().count,
-        1
+        users
+            .reserve_login_attempt(&alice, next_window, hour)
+            .await
+            .unwrap(),
+        Attempts::default()
     );
 }
 
-async fn concurrent_failed_logins_are_all_counted(users: Users) {
+async fn concurrent_attempts_each_see_a_different_count(users: Users) {
     let now = chrono::Utc::now();
     let attempts = (0..16).map(|_| {
         let users = users.clone();
         tokio::spawn(async move {
             users
-                .record_login_failure(&account("alice"), now)
+                .reserve_login_attempt(&key("alice"), now, DAY)
                 .await
                 .unwrap()
+                .count
         })
     });
+    let mut seen = Vec::new();
     for attempt in attempts {
-        attempt.await.unwrap();
+        seen.push(attempt.await.unwrap());
     }
-    assert_eq!(
-        users
-            .login_failures(&account("alice"), now)
+    seen.sort_unstable();
+    assert_eq!(seen, (0..16).collect::<Vec<u32>>());
+    assert_eq!(counts(&users, &key("alice"), now).await, 16);
+}
+
+async fn replacing_a_hash_only_replaces_the_one_verified(users: Users) {
+    let alice = user("alice");
+    let verified = hash("verified at login");
+    users.insert(&alice, Some(&verified)).await.unwrap();
+    // An administrator sets a new password between the login's verification and its hash upgrade.
+    let reset = hash("set by an administrator");
+    users.set_password(&alice.username, &reset).await.unwrap();
+    let upgraded = hash("the login's upgrade");
+    assert!(
+        !users
+            .replace_password_hash(&alice.username, &verified, &upgraded)
             .await
             .unwrap()
-            .count,
-        16
+    );
+    assert_eq!(
+        stored_hash(&users, &alice.username).await,
+        Some(reset.clone())
+    );
+    // Without anything in between, it replaces.
+    assert!(
+        users
+            .replace_password_hash(&alice.username, &reset, &upgraded)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stored_hash(&users, &alice.username).await, Some(upgraded));
+    let nobody = Username::parse("nobody").unwrap();
+    assert!(
+        !users
+            .replace_password_hash(&nobody, &reset, &verified)
+            .await
+            .unwrap()
     );
 }
 
@@ -385,10 +458,13 @@ macro_rules! behaviour_suite {
                 listing_never_shows_uniqueness_bookkeeping,
                 upgrading_twice_is_harmless,
                 stored_values_keep_their_normalised_form,
-                failed_logins_count_up_until_cleared,
-                failed_logins_are_counted_per_account_known_or_not,
-                failed_logins_expire_a_day_after_the_last_one,
-                concurrent_failed_logins_are_all_counted,
+                login_attempts_count_up_until_cleared,
+                a_release_takes_one_attempt_back_and_never_goes_below_zero,
+                login_attempts_are_counted_per_key,
+                a_counter_expires_a_day_after_its_last_attempt,
+                a_window_keeps_the_expiry_its_first_attempt_set,
+                concurrent_attempts_each_see_a_different_count,
+                replacing_a_hash_only_replaces_the_one_verified,
             );
         }
     };

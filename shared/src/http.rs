@@ -24,6 +24,17 @@ pub fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| "local".to_owned())
 }
 
+/// The client's address as API Gateway saw it (`requestContext.http.sourceIp`), for login throttling.
+pub fn source_ip(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(context) => {
+            context.http.source_ip.clone()
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
 /// Refuses any method but `allowed`.
 pub fn require_method(request: &Request, allowed: Method) -> Result<(), ApiError> {
     if request.method() == allowed {

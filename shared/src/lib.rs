@@ -5,6 +5,7 @@
 //! [`handlers`].
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod handlers;

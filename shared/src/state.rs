@@ -4,17 +4,21 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::{PasswordHasher, Tokens};
+use crate::clock::Clock;
 use crate::config::{Config, StorageConfig};
 use crate::users::UserRepository;
 
-/// The application's long-lived parts: the repository (and its connections or SDK client), the hasher and the
-/// token keys.
+/// The application's long-lived parts: the repository (and its connections or SDK client), the hasher, the token
+/// keys, the login throttle's keys and the clock.
 #[derive(Clone)]
 pub struct AppState {
     pub users: Arc<dyn UserRepository>,
     pub hasher: PasswordHasher,
     pub tokens: Tokens,
+    pub throttle: LoginThrottle,
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -38,6 +42,8 @@ impl AppState {
             users,
             hasher: PasswordHasher::new()?,
             tokens: Tokens::new(&config.tokens),
+            throttle: LoginThrottle::new(&config.tokens.secret),
+            clock: Clock::system(),
         })
     }
 }

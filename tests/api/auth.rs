@@ -3,8 +3,10 @@
 use jsonwebtoken::{DecodingKey, Validation, decode};
 use serde_json::json;
 use vimcar::auth::Claims;
+use vimcar::auth::throttle::{ACCOUNT_ATTEMPTS_PER_WINDOW, ACCOUNT_WINDOW, FREE_FAILURES};
+use vimcar::clock::Clock;
 use vimcar::handlers::{auth, register};
-use vimcar_tests::requests::{header, json, post_json, post_raw, request};
+use vimcar_tests::requests::{from_source, header, json, post_json, post_raw, request};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
 
 use super::Users;
@@ -255,16 +257,28 @@ async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
 
 const WRONG: &str = "wrong wrong wrong wrong";
 
+/// An application whose clock stands still until the test moves it, so that no lock ends while a test runs.
+fn app_at_a_fixed_time(users: Users) -> vimcar::AppState {
+    let mut app = app(users);
+    app.clock = Clock::manual(chrono::Utc::now());
+    app
+}
+
+fn seconds(n: i64) -> chrono::TimeDelta {
+    chrono::TimeDelta::seconds(n)
+}
+
 async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
-    let app = app(users);
+    let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
-    for _ in 0..5 {
+    for _ in 0..FREE_FAILURES {
         assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
     }
     let before = app.hasher.verifications();
     let locked = auth(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(locked.status(), 429);
-    assert_eq!(header(&locked, "retry-after"), "1");
+    // This attempt counted too, so the lock it brings is the next one: 2 s.
+    assert_eq!(header(&locked, "retry-after"), "2");
     assert_eq!(
         header(&locked, "content-type"),
         "application/problem+json; charset=utf-8"
@@ -278,27 +292,37 @@ async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
         "a locked attempt costs no Argon2 work"
     );
 
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(seconds(2));
     assert_eq!(
         auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
         200
     );
-    // The success reset the count: the next mistake is one of five free ones again.
-    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
-    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+    // The success reset the count: the next mistakes are free ones again.
+    for _ in 0..FREE_FAILURES {
+        assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+    }
 }
 
-async fn each_further_failure_doubles_the_lock(users: Users) {
-    let app = app(users);
+async fn each_further_attempt_doubles_the_lock(users: Users) {
+    let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
-    for _ in 0..5 {
+    for _ in 0..FREE_FAILURES {
         auth(&app, login("alice", WRONG)).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.clock.advance(seconds(1));
     assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
     let locked = auth(&app, login("alice", WRONG)).await;
     assert_eq!(locked.status(), 429);
-    assert_eq!(header(&locked, "retry-after"), "2");
+    assert_eq!(header(&locked, "retry-after"), "4");
+    // Polling during the lock only lengthens it.
+    app.clock.advance(seconds(3));
+    let polled = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    assert_eq!(header(&polled, "retry-after"), "8");
+    app.clock.advance(seconds(8));
+    assert_eq!(
+        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        200
+    );
     // Other accounts are not affected.
     registered(&app, "bob").await;
     assert_eq!(
@@ -308,14 +332,14 @@ async fn each_further_failure_doubles_the_lock(users: Users) {
 }
 
 async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
-    let app = app(users);
+    let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
-    for attempt in 1..=6 {
+    for attempt in 1..=FREE_FAILURES + 1 {
         let known = auth(&app, login("alice", WRONG)).await;
         let unknown = auth(&app, login("nobody", WRONG)).await;
         assert_eq!(
             known.status(),
-            if attempt <= 5 { 401 } else { 429 },
+            if attempt <= FREE_FAILURES { 401 } else { 429 },
             "attempt {attempt}"
         );
         assert_eq!(unknown.status(), known.status(), "attempt {attempt}");
@@ -326,6 +350,102 @@ async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
             "attempt {attempt}"
         );
     }
+}
+
+async fn concurrent_guesses_get_no_more_password_checks_than_the_free_ones(users: Users) {
+    let app = app_at_a_fixed_time(users);
+    registered(&app, "alice").await;
+    let before = app.hasher.verifications();
+    let guesses = (0..20).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            auth(&app, login("alice", &format!("{WRONG} {i}")))
+                .await
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = app.hasher.verifications() - before;
+    assert_eq!(
+        checked,
+        u64::from(FREE_FAILURES),
+        "20 guesses at once reached {checked} password checks"
+    );
+    let refused = statuses.iter().filter(|&&status| status == 429).count();
+    let wrong = statuses.iter().filter(|&&status| status == 401).count();
+    assert_eq!(
+        (wrong, refused),
+        (FREE_FAILURES as usize, 20 - FREE_FAILURES as usize),
+        "{statuses:?}"
+    );
+}
+
+async fn guesses_from_one_source_do_not_lock_the_owner_out_from_another(users: Users) {
+    let app = app_at_a_fixed_time(users);
+    registered(&app, "alice").await;
+    let attacker = "203.0.113.9";
+    for attempt in 1..=20 {
+        let answer = auth(&app, from_source(login("alice", WRONG), attacker)).await;
+        let expected = if attempt <= FREE_FAILURES { 401 } else { 429 };
+        assert_eq!(answer.status(), expected, "attempt {attempt}");
+    }
+    let owner = auth(
+        &app,
+        from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
+    )
+    .await;
+    assert_eq!(owner.status(), 200, "the owner logs in from elsewhere");
+    let again = auth(&app, from_source(login("alice", STRONG_PASSWORD), attacker)).await;
+    assert_eq!(again.status(), 429, "the attacker's source stays locked");
+}
+
+async fn the_account_locks_everywhere_once_its_ceiling_is_reached(users: Users) {
+    let app = app_at_a_fixed_time(users);
+    registered(&app, "alice").await;
+    // Many sources, each within its free attempts, together reach the account's ceiling.
+    let sources = ACCOUNT_ATTEMPTS_PER_WINDOW.div_ceil(FREE_FAILURES);
+    for source in 0..sources {
+        let ip = format!("192.0.2.{source}");
+        for _ in 0..FREE_FAILURES {
+            let answer = auth(&app, from_source(login("alice", WRONG), &ip)).await;
+            assert_eq!(answer.status(), 401, "from {ip}");
+        }
+    }
+    let before = app.hasher.verifications();
+    let owner = auth(
+        &app,
+        from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
+    )
+    .await;
+    assert_eq!(owner.status(), 429);
+    let wait: i64 = header(&owner, "retry-after").parse().unwrap();
+    assert!((1..=ACCOUNT_WINDOW.num_seconds()).contains(&wait), "{wait}");
+    assert_eq!(app.hasher.verifications(), before, "no password check");
+    // The window ends, and the owner is let in.
+    app.clock.advance(seconds(wait));
+    let owner = auth(
+        &app,
+        from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
+    )
+    .await;
+    assert_eq!(owner.status(), 200);
+}
+
+async fn names_that_cannot_be_usernames_share_one_throttle(users: Users) {
+    let app = app_at_a_fixed_time(users);
+    for attempt in 0..FREE_FAILURES {
+        // As if a password were typed into the username field: nothing of it is stored, it only counts.
+        let name = format!("my password is hunter2! ({attempt})");
+        assert_eq!(auth(&app, login(&name, WRONG)).await.status(), 401);
+    }
+    let another = auth(&app, login("another impossible name!", WRONG)).await;
+    assert_eq!(another.status(), 429);
+    // A name that could be a user's has throttling of its own.
+    assert_eq!(auth(&app, login("carol", WRONG)).await.status(), 401);
 }
 
 async fn another_method_gets_405(users: Users) {
@@ -347,7 +467,11 @@ for_each_backend!(
     a_login_upgrades_a_hash_made_with_older_parameters,
     a_stored_hash_over_the_cost_caps_never_logs_in,
     five_failures_lock_the_account_and_a_success_unlocks_it,
-    each_further_failure_doubles_the_lock,
+    each_further_attempt_doubles_the_lock,
     unknown_names_are_throttled_exactly_like_real_users,
+    concurrent_guesses_get_no_more_password_checks_than_the_free_ones,
+    guesses_from_one_source_do_not_lock_the_owner_out_from_another,
+    the_account_locks_everywhere_once_its_ceiling_is_reached,
+    names_that_cannot_be_usernames_share_one_throttle,
     another_method_gets_405,
 );

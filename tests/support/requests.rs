@@ -45,6 +45,14 @@ pub fn request(method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> 
         .with_query_string_parameters(QueryMap::from(query))
 }
 
+/// `request` as API Gateway delivers it from a client at `ip` (`requestContext.http.sourceIp`).
+pub fn from_source(request: Request, ip: &str) -> Request {
+    let mut context =
+        lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+    context.http.source_ip = Some(ip.to_owned());
+    request.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(context))
+}
+
 /// `GET path_and_query` with `Authorization: JWT <token>`.
 pub fn get_with_token(path_and_query: &str, token: &str) -> Request {
     request(

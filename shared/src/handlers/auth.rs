@@ -3,13 +3,12 @@ use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use chrono::Utc;
-
-use crate::auth::{Verification, throttle};
+use crate::auth::Verification;
+use crate::auth::throttle::{Admission, Source};
 use crate::error::ApiError;
-use crate::http::{json_body, json_response, require_method};
+use crate::http::{json_body, json_response, require_method, source_ip};
 use crate::state::AppState;
-use crate::users::{Credentials, FieldError, LoginAccount, Password, Username};
+use crate::users::{Credentials, FieldError, Password, PasswordHash, Username};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,17 +24,28 @@ struct TokenResponse<'a> {
     expires_in: u64,
 }
 
-/// Stores a hash with the current parameters after a login proved the password. A failure here costs the user
+/// Stores a hash with the current parameters after a login proved the password, only if the stored hash is still
+/// the one it proved (an administrator may have set a new password in between). A failure here costs the user
 /// nothing: the login still succeeds, and the next one tries again.
-async fn rehash(state: &AppState, username: &Username, password: SecretString) {
+async fn rehash(
+    state: &AppState,
+    username: &Username,
+    proved: &PasswordHash,
+    password: SecretString,
+) {
     let result = async {
         let hash = state.hasher.hash(&Password::trusted(password)).await?;
-        state.users.set_password(username, &hash).await?;
-        anyhow::Ok(())
+        anyhow::Ok(
+            state
+                .users
+                .replace_password_hash(username, proved, &hash)
+                .await?,
+        )
     }
     .await;
     match result {
-        Ok(()) => tracing::info!("password hash upgraded to the current parameters"),
+        Ok(true) => tracing::info!("password hash upgraded to the current parameters"),
+        Ok(false) => tracing::info!("password hash not upgraded: it changed since it was verified"),
         Err(error) => tracing::warn!(
             error = format!("{error:#}"),
             "could not upgrade a password hash"
@@ -62,15 +72,15 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
             ));
         }
     };
-    // A username that could never have registered has no credentials; it still costs a full verification below.
-    // Throttling counts failures per name as typed, for unknown names exactly as for real users, and refuses a
-    // locked account before any Argon2 work.
-    let account = LoginAccount::from_raw(&username);
-    let now = Utc::now();
-    let failures = state.users.login_failures(&account, now).await?;
-    if let Some(seconds) = throttle::retry_after(&failures, now) {
+    // The attempt is counted before any Argon2 work, for unknown names exactly as for real users, and the count
+    // decides whether it may go on (see `throttle`): concurrent guesses cannot all slip through.
+    let source = Source::parse(source_ip(&request).as_deref());
+    let keys = state.throttle.keys(&username, source);
+    let now = state.clock.now();
+    if let Admission::Refused(seconds) = state.throttle.admit(&*state.users, &keys, now).await? {
         return Err(ApiError::TooManyAttempts(seconds));
     }
+    // A username that could never have registered has no credentials; it still costs a full verification.
     let username = Username::parse(&username).ok();
     let credentials = match &username {
         Some(username) => state.users.credentials(username).await?,
@@ -87,16 +97,18 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
             }),
             Some(username),
         ) => (user_id, hash, username),
-        _ => {
-            state.users.record_login_failure(&account, now).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+        // The attempt was counted already.
+        _ => return Err(ApiError::InvalidCredentials),
     };
-    if failures.count > 0 {
-        state.users.clear_login_failures(&account).await?;
+    if let Err(error) = state.throttle.succeeded(&*state.users, &keys).await {
+        // The login stands; the leftover count expires on its own.
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "could not reset the login attempts"
+        );
     }
     if state.hasher.needs_rehash(&hash) {
-        rehash(state, &username, password).await;
+        rehash(state, &username, &hash, password).await;
     }
     let token = state.tokens.issue(user_id)?;
     tracing::info!(%user_id, "token issued");

@@ -1,5 +1,6 @@
 //! The user domain: validated field types, the user record, and the repository that stores users.
 
+mod attempts;
 pub mod dynamodb;
 mod email;
 mod field;
@@ -14,13 +15,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use attempts::{AttemptKey, Attempts, Expiry};
 pub use email::Email;
 pub use field::{FieldError, UniqueField};
 pub use password::{Password, PasswordHash};
-pub use repository::{
-    Credentials, Cursor, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page, PageSize,
-    RepoError, UserRepository,
-};
+pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, UserRepository};
 pub use username::Username;
 
 /// A registered user as the API shows it: never with a password or a hash.

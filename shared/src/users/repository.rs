@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{PasswordHash, UniqueField, User, Username};
+use super::{AttemptKey, Attempts, Expiry, PasswordHash, UniqueField, User, Username};
 
 /// Stores users. Backends (SQLite, DynamoDB) are adapters behind this trait; nothing above it sees SQL or
 /// DynamoDB attribute values.
@@ -41,57 +41,31 @@ pub trait UserRepository: Send + Sync {
     /// Deletes a user and everything stored for it. Answers whether the user existed.
     async fn delete(&self, username: &Username) -> Result<bool, RepoError>;
 
-    /// The consecutive failed logins of `account` that have not expired by `now`.
-    async fn login_failures(
+    /// Replaces a user's password hash only if it is still `current`, so that a hash upgraded at login never undoes
+    /// a password set in between. Answers whether it replaced it.
+    async fn replace_password_hash(
         &self,
-        account: &LoginAccount,
-        now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError>;
+        username: &Username,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, RepoError>;
 
-    /// Counts one more failed login of `account` at `now`, atomically, and answers the new total. The record expires
-    /// [`LOGIN_FAILURES_EXPIRE_AFTER`] after its last failure, so nothing grows without bound.
-    async fn record_login_failure(
+    /// Counts one more login attempt under `key` at `now` and answers the counter as it stood just before: atomic, so
+    /// that concurrent calls each see a different count. A counter past its expiry reads as none and starts afresh;
+    /// `expiry` sets when the new count expires.
+    async fn reserve_login_attempt(
         &self,
-        account: &LoginAccount,
+        key: &AttemptKey,
         now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError>;
+        expiry: Expiry,
+    ) -> Result<Attempts, RepoError>;
 
-    /// Forgets the failed logins of `account` (after a successful one).
-    async fn clear_login_failures(&self, account: &LoginAccount) -> Result<(), RepoError>;
-}
+    /// Takes one attempt back from `key`'s counter, for an attempt that turned out to be no failure. A counter at
+    /// zero, or gone, stays so.
+    async fn release_login_attempt(&self, key: &AttemptKey) -> Result<(), RepoError>;
 
-/// How long a failed-login record outlives its last failure. Longer than any lock, so expiry never shortens one.
-pub const LOGIN_FAILURES_EXPIRE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-
-/// The name login throttling counts failures under: the username as typed, normalised the way usernames are, whether
-/// or not such a user exists (so throttling treats unknown names exactly like known ones).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LoginAccount(String);
-
-impl LoginAccount {
-    /// Longest account name kept; longer input cannot be a username anyway.
-    const MAX_CHARS: usize = 64;
-
-    /// The account a login attempt for `raw` counts against.
-    pub fn from_raw(raw: &str) -> Self {
-        let normalised = match Username::parse(raw) {
-            Ok(username) => username.as_str().to_owned(),
-            Err(_) => raw.to_lowercase().chars().take(Self::MAX_CHARS).collect(),
-        };
-        Self(normalised)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Consecutive failed logins of one account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LoginFailures {
-    pub count: u32,
-    /// When the last one happened; `None` when there are none.
-    pub last_at: Option<DateTime<Utc>>,
+    /// Forgets every attempt counted under `key`.
+    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError>;
 }
 
 /// What the repository knows about a user's login.
@@ -237,23 +211,6 @@ mod tests {
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} was accepted");
         }
-    }
-
-    #[test]
-    fn login_accounts_are_normalised_like_usernames() {
-        assert_eq!(
-            LoginAccount::from_raw("ALICE"),
-            LoginAccount::from_raw("alice")
-        );
-        assert_eq!(LoginAccount::from_raw("Jose\u{301}").as_str(), "jos\u{e9}");
-        assert_eq!(
-            LoginAccount::from_raw("no such user!").as_str(),
-            "no such user!"
-        );
-        assert_eq!(
-            LoginAccount::from_raw(&"X".repeat(10_000)).as_str().len(),
-            64
-        );
     }
 
     #[test]

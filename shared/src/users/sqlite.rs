@@ -6,16 +6,15 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Credentials, Cursor, Email, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page,
-    PageSize, PasswordHash, RepoError, UniqueField, User, UserRepository, Username,
-    format_timestamp, parse_timestamp,
+    AttemptKey, Attempts, Credentials, Cursor, Email, Expiry, Page, PageSize, PasswordHash,
+    RepoError, UniqueField, User, UserRepository, Username, format_timestamp, parse_timestamp,
 };
 
 /// The schema's versions, oldest first. Append; never edit one that has shipped.
@@ -25,6 +24,9 @@ const MIGRATIONS: &[M<'static>] = &[
     )),
     M::up(include_str!(
         "../../migrations/sqlite/0002_create_login_failures.sql"
+    )),
+    M::up(include_str!(
+        "../../migrations/sqlite/0004_login_attempts.sql"
     )),
 ];
 
@@ -205,80 +207,122 @@ impl UserRepository for SqliteUsers {
         .await
     }
 
-    async fn login_failures(
+    async fn replace_password_hash(
         &self,
-        account: &LoginAccount,
-        now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError> {
-        let account = account.as_str().to_owned();
+        username: &Username,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, RepoError> {
+        let username = username.as_str().to_owned();
+        let current = current.as_str().to_owned();
+        let new = new.as_str().to_owned();
         self.with_connection(move |connection| {
             connection
-                .query_row(
-                    "SELECT failures, last_failure_at FROM login_failures WHERE account = ?1 AND expires_at > ?2",
-                    params![account, format_timestamp(&now)],
-                    |row| Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?)),
+                .execute(
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3",
+                    params![new, username, current],
                 )
-                .optional()
-                .map_err(|e| storage_error(e, "reading failed logins"))?
-                .map(read_failures)
-                .transpose()
-                .map(Option::unwrap_or_default)
+                .map(|changed| changed > 0)
+                .map_err(|e| storage_error(e, "replacing a password hash"))
         })
         .await
     }
 
-    async fn record_login_failure(
+    async fn reserve_login_attempt(
         &self,
-        account: &LoginAccount,
+        key: &AttemptKey,
         now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError> {
-        let account = account.as_str().to_owned();
+        expiry: Expiry,
+    ) -> Result<Attempts, RepoError> {
+        let key = key.as_str().to_owned();
         self.with_connection(move |connection| {
             let now_text = format_timestamp(&now);
-            let expires = format_timestamp(&(now + LOGIN_FAILURES_EXPIRE_AFTER));
+            // IMMEDIATE: the write lock is taken before the read, so another process cannot count in between.
             let transaction = connection
-                .transaction()
-                .map_err(|e| storage_error(e, "recording a failed login"))?;
-            // Expired rows go first, so that the table holds only the last day's failing accounts.
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| storage_error(e, "counting a login attempt"))?;
+            // Expired rows go first, so that the table holds only live counters and what is read below is live.
             transaction
-                .execute("DELETE FROM login_failures WHERE expires_at <= ?1", [&now_text])
-                .map_err(|e| storage_error(e, "pruning failed logins"))?;
-            let recorded = transaction
-                .query_row(
-                    "INSERT INTO login_failures (account, failures, last_failure_at, expires_at) VALUES (?1, 1, ?2, ?3)
-                     ON CONFLICT (account) DO UPDATE SET failures = failures + 1,
-                         last_failure_at = excluded.last_failure_at, expires_at = excluded.expires_at
-                     RETURNING failures, last_failure_at",
-                    params![account, now_text, expires],
-                    |row| Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?)),
+                .execute(
+                    "DELETE FROM login_attempts WHERE expires_at <= ?1",
+                    [&now_text],
                 )
-                .map_err(|e| storage_error(e, "recording a failed login"))?;
+                .map_err(|e| storage_error(e, "pruning login attempts"))?;
+            let before = transaction
+                .query_row(
+                    "SELECT attempts, last_attempt_at, expires_at FROM login_attempts WHERE key = ?1",
+                    [&key],
+                    |row| {
+                        Ok((
+                            row.get::<_, u32>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(|e| storage_error(e, "counting a login attempt"))?
+                .map(read_attempts)
+                .transpose()?
+                .unwrap_or_default();
+            // A live counter keeps its first attempt's expiry under `AfterFirst`; only a new one starts the window.
+            let expires = match (expiry, before.expires_at) {
+                (Expiry::AfterFirst(_), Some(expires)) => expires,
+                _ => expiry.expires_at(now, now),
+            };
+            transaction
+                .execute(
+                    "INSERT INTO login_attempts (key, attempts, last_attempt_at, expires_at) VALUES (?1, 1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET attempts = attempts + 1,
+                         last_attempt_at = excluded.last_attempt_at, expires_at = excluded.expires_at",
+                    params![key, now_text, format_timestamp(&expires)],
+                )
+                .map_err(|e| storage_error(e, "counting a login attempt"))?;
             transaction
                 .commit()
-                .map_err(|e| storage_error(e, "recording a failed login"))?;
-            read_failures(recorded)
+                .map_err(|e| storage_error(e, "counting a login attempt"))?;
+            Ok(before)
         })
         .await
     }
 
-    async fn clear_login_failures(&self, account: &LoginAccount) -> Result<(), RepoError> {
-        let account = account.as_str().to_owned();
+    async fn release_login_attempt(&self, key: &AttemptKey) -> Result<(), RepoError> {
+        let key = key.as_str().to_owned();
         self.with_connection(move |connection| {
             connection
-                .execute("DELETE FROM login_failures WHERE account = ?1", [account])
+                .execute(
+                    "UPDATE login_attempts SET attempts = attempts - 1 WHERE key = ?1 AND attempts > 0",
+                    [key],
+                )
                 .map(drop)
-                .map_err(|e| storage_error(e, "clearing failed logins"))
+                .map_err(|e| storage_error(e, "releasing a login attempt"))
+        })
+        .await
+    }
+
+    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError> {
+        let key = key.as_str().to_owned();
+        self.with_connection(move |connection| {
+            connection
+                .execute("DELETE FROM login_attempts WHERE key = ?1", [key])
+                .map(drop)
+                .map_err(|e| storage_error(e, "clearing login attempts"))
         })
         .await
     }
 }
 
-fn read_failures((count, last_at): (u32, String)) -> Result<LoginFailures, RepoError> {
-    let last_at = parse_timestamp(&last_at)
-        .map_err(|e| RepoError::Internal(anyhow!("stored last_failure_at is invalid: {e}")))?;
-    Ok(LoginFailures {
+fn read_attempts(
+    (count, last_at, expires_at): (u32, String, String),
+) -> Result<Attempts, RepoError> {
+    let timestamp = |raw: &str, name: &str| {
+        parse_timestamp(raw)
+            .map_err(|e| RepoError::Internal(anyhow!("stored {name} is invalid: {e}")))
+    };
+    Ok(Attempts {
         count,
-        last_at: Some(last_at),
+        last_at: Some(timestamp(&last_at, "last_attempt_at")?),
+        expires_at: Some(timestamp(&expires_at, "expires_at")?),
     })
 }
 
@@ -365,30 +409,34 @@ fn storage_error(error: rusqlite::Error, doing: &str) -> RepoError {
 mod tests {
     use super::*;
 
+    fn key(n: u8) -> AttemptKey {
+        AttemptKey::from_hex(format!("{n:032x}"))
+    }
+
     #[tokio::test]
-    async fn recording_a_failure_prunes_expired_records() {
+    async fn counting_an_attempt_prunes_expired_counters() {
         let users = SqliteUsers::in_memory().unwrap();
         let now = Utc::now();
-        let long_ago = now - LOGIN_FAILURES_EXPIRE_AFTER - chrono::TimeDelta::minutes(1);
+        let long_ago = now - chrono::TimeDelta::hours(25);
+        let day = Expiry::AfterLast(chrono::TimeDelta::hours(24));
         for i in 0..50 {
-            let account = LoginAccount::from_raw(&format!("sprayed{i}"));
             users
-                .record_login_failure(&account, long_ago)
+                .reserve_login_attempt(&key(i), long_ago, day)
                 .await
                 .unwrap();
         }
         users
-            .record_login_failure(&LoginAccount::from_raw("alice"), now)
+            .reserve_login_attempt(&key(200), now, day)
             .await
             .unwrap();
         let rows: i64 = users
             .with_connection(|connection| {
                 connection
-                    .query_row("SELECT COUNT(*) FROM login_failures", [], |row| row.get(0))
+                    .query_row("SELECT COUNT(*) FROM login_attempts", [], |row| row.get(0))
                     .map_err(|e| storage_error(e, "counting"))
             })
             .await
             .unwrap();
-        assert_eq!(rows, 1, "only the live record is left");
+        assert_eq!(rows, 1, "only the live counter is left");
     }
 }

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 use crate::users::{
-    Credentials, Email, LoginAccount, LoginFailures, PasswordHash, User, Username,
-    format_timestamp, parse_timestamp,
+    AttemptKey, Attempts, Credentials, Email, PasswordHash, User, Username, format_timestamp,
+    parse_timestamp,
 };
 
 /// An item as the SDK reads and writes it.
@@ -35,10 +35,10 @@ pub(super) const USER_ID: &str = "user_id";
 /// On username items only, so that logging in is one read and listing never copies a hash.
 pub(super) const PASSWORD_HASH: &str = "password_hash";
 
-/// On failed-login items: consecutive failures, the last one's time, and when the item expires (epoch seconds, the
+/// On login-attempt items: attempts counted, the last one's time, and when the item expires (epoch seconds, the
 /// table's TTL attribute).
-pub(super) const FAILURES: &str = "failures";
-pub(super) const LAST_FAILURE_AT: &str = "last_failure_at";
+pub(super) const ATTEMPTS: &str = "attempts";
+pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 pub(super) const EXPIRES_AT: &str = "expires_at";
 
 const USER_PREFIX: &str = "USER#";
@@ -73,44 +73,43 @@ pub(super) fn email_key(email: &Email) -> Item {
     key(format!("{EMAIL_PREFIX}{email}"))
 }
 
-/// The key of the item counting an account's failed logins.
-pub(super) fn login_key(account: &LoginAccount) -> Item {
-    key(format!("{LOGIN_PREFIX}{}", account.as_str()))
+/// The key of the item counting login attempts under `key` (a keyed hash: no name is ever part of a key).
+pub(super) fn attempt_key(key: &AttemptKey) -> Item {
+    self::key(format!("{LOGIN_PREFIX}{}", key.as_str()))
 }
 
-/// A failed-login item holding `count` failures, the last at `last_at`, expiring at `expires` (epoch seconds).
-pub(super) fn login_item(
-    account: &LoginAccount,
+/// A login-attempt item holding `count` attempts, the last at `last_at`, expiring at `expires` (epoch seconds).
+pub(super) fn attempt_item(
+    key: &AttemptKey,
     count: u32,
     last_at: DateTime<Utc>,
     expires: i64,
 ) -> Item {
-    let mut item = login_key(account);
+    let mut item = attempt_key(key);
     item.extend([
-        (FAILURES.to_owned(), n(i64::from(count))),
-        (LAST_FAILURE_AT.to_owned(), s(format_timestamp(&last_at))),
+        (ATTEMPTS.to_owned(), n(i64::from(count))),
+        (LAST_ATTEMPT_AT.to_owned(), s(format_timestamp(&last_at))),
         (EXPIRES_AT.to_owned(), n(expires)),
     ]);
     item
 }
 
-/// Reads a failed-login item; one that expired at or before `now` (DynamoDB deletes expired items lazily) counts as
-/// none.
-pub(super) fn read_login_failures(
-    item: &Item,
-    now: DateTime<Utc>,
-) -> Result<LoginFailures, ItemError> {
-    prefixed(item, LOGIN_PREFIX)?;
-    if number(item, EXPIRES_AT)? <= now.timestamp() {
-        return Ok(LoginFailures::default());
+/// Reads the counter attributes of a login-attempt item (a whole item, or the old values an update returns); none
+/// at all is a counter at zero.
+pub(super) fn read_attempts(item: &Item) -> Result<Attempts, ItemError> {
+    if !item.contains_key(ATTEMPTS) {
+        return Ok(Attempts::default());
     }
-    let count = u32::try_from(number(item, FAILURES)?)
-        .map_err(|_| ItemError::Invalid(FAILURES, "count"))?;
-    let last_at = parse_timestamp(string(item, LAST_FAILURE_AT)?)
-        .map_err(|_| ItemError::Invalid(LAST_FAILURE_AT, "timestamp"))?;
-    Ok(LoginFailures {
+    let count = u32::try_from(number(item, ATTEMPTS)?)
+        .map_err(|_| ItemError::Invalid(ATTEMPTS, "count"))?;
+    let last_at = parse_timestamp(string(item, LAST_ATTEMPT_AT)?)
+        .map_err(|_| ItemError::Invalid(LAST_ATTEMPT_AT, "timestamp"))?;
+    let expires_at = DateTime::from_timestamp(number(item, EXPIRES_AT)?, 0)
+        .ok_or(ItemError::Invalid(EXPIRES_AT, "epoch time"))?;
+    Ok(Attempts {
         count,
         last_at: Some(last_at),
+        expires_at: Some(expires_at),
     })
 }
 
@@ -334,46 +333,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_failed_login_record_survives_its_round_trip_until_it_expires() {
-        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
-        let account = LoginAccount::from_raw("Alice");
-        let item = login_item(&account, 7, now, now.timestamp() + 60);
-        assert_eq!(item[PK], s("LOGIN#alice"));
-        let read = read_login_failures(&item, now).unwrap();
-        assert_eq!(
-            read,
-            LoginFailures {
-                count: 7,
-                last_at: Some(now)
-            }
-        );
-        let later = now + chrono::TimeDelta::seconds(60);
-        assert_eq!(
-            read_login_failures(&item, later).unwrap(),
-            LoginFailures::default()
-        );
+    fn attempt_key_of(n: u8) -> AttemptKey {
+        AttemptKey::from_hex(format!("{n:032x}"))
     }
 
     #[test]
-    fn a_malformed_failed_login_record_is_an_error() {
-        let now = chrono::Utc::now();
-        let good = login_item(
-            &LoginAccount::from_raw("alice"),
-            1,
-            now,
-            now.timestamp() + 60,
+    fn a_login_attempt_counter_survives_its_round_trip() {
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
+        let key = attempt_key_of(7);
+        let item = attempt_item(&key, 7, now, now.timestamp() + 60);
+        assert_eq!(item[PK], s(format!("LOGIN#{}", key.as_str())));
+        assert_eq!(
+            read_attempts(&item).unwrap(),
+            Attempts {
+                count: 7,
+                last_at: Some(now),
+                expires_at: DateTime::from_timestamp(now.timestamp() + 60, 0),
+            }
         );
+        assert_eq!(read_attempts(&Item::new()).unwrap(), Attempts::default());
+    }
+
+    #[test]
+    fn a_malformed_login_attempt_counter_is_an_error() {
+        let now = chrono::Utc::now();
+        let good = attempt_item(&attempt_key_of(1), 1, now, now.timestamp() + 60);
         let mut text_count = good.clone();
-        text_count.insert(FAILURES.to_owned(), s("1"));
+        text_count.insert(ATTEMPTS.to_owned(), s("1"));
         let mut negative = good.clone();
-        negative.insert(FAILURES.to_owned(), n(-1));
+        negative.insert(ATTEMPTS.to_owned(), n(-1));
         let mut no_expiry = good.clone();
         no_expiry.remove(EXPIRES_AT);
-        let mut user_kind = good.clone();
-        user_kind.extend(user_key(alice().id));
-        for item in [text_count, negative, no_expiry, user_kind, Item::new()] {
-            assert!(read_login_failures(&item, now).is_err(), "{item:?}");
+        let mut no_last = good.clone();
+        no_last.remove(LAST_ATTEMPT_AT);
+        for item in [text_count, negative, no_expiry, no_last] {
+            assert!(read_attempts(&item).is_err(), "{item:?}");
         }
     }
 }

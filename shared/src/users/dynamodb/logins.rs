@@ -1,89 +1,121 @@
-//! Failed-login records: `LOGIN#<account>` items, counted with an atomic `ADD` and deleted by the table's TTL.
+//! Login-attempt counters: `LOGIN#<keyed hash>` items, counted with an atomic `ADD` and deleted by the table's TTL.
 
+use anyhow::anyhow;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
 use super::errors::sdk_error;
 use super::items::{
-    EXPIRES_AT, FAILURES, LAST_FAILURE_AT, login_item, login_key, n, read_login_failures, s,
+    ATTEMPTS, EXPIRES_AT, LAST_ATTEMPT_AT, attempt_item, attempt_key, n, read_attempts, s,
 };
 use super::{DynamoUsers, malformed};
-use crate::users::{
-    LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, RepoError, format_timestamp,
-};
+use crate::users::{AttemptKey, Attempts, Expiry, RepoError, format_timestamp};
 
-/// The live failures of `account` at `now`.
-pub(super) async fn read(
-    users: &DynamoUsers,
-    account: &LoginAccount,
-    now: DateTime<Utc>,
-) -> Result<LoginFailures, RepoError> {
-    match users
-        .get_item(login_key(account), "reading failed logins")
-        .await?
-    {
-        None => Ok(LoginFailures::default()),
-        Some(item) => read_login_failures(&item, now).map_err(malformed),
-    }
+/// Tries of a count whose expired counter another attempt replaces at the same moment.
+const RESERVE_TRIES: u32 = 3;
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    error: &aws_sdk_dynamodb::error::SdkError<E>,
+) -> bool {
+    error
+        .as_service_error()
+        .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
 }
 
-/// One atomic `ADD` while the record is live; a record past its expiry (which TTL deletes only eventually) is
-/// replaced by a fresh count of one instead.
-pub(super) async fn record_failure(
+/// One atomic `ADD` on a live counter, answering the whole old item (`ALL_OLD`: `UPDATED_OLD` leaves out attributes
+/// whose value did not change); a counter past its expiry (which TTL deletes only
+/// eventually) is replaced by a fresh count of one instead, conditioned so that two attempts cannot both do it.
+pub(super) async fn reserve(
     users: &DynamoUsers,
-    account: &LoginAccount,
+    key: &AttemptKey,
     now: DateTime<Utc>,
-) -> Result<LoginFailures, RepoError> {
-    let expires = (now + LOGIN_FAILURES_EXPIRE_AFTER).timestamp();
-    let counted = users
+    expiry: Expiry,
+) -> Result<Attempts, RepoError> {
+    const DOING: &str = "counting a login attempt";
+    let fresh_expires = expiry.expires_at(now, now).timestamp();
+    // A fixed window keeps the expiry its first attempt set.
+    let set_expiry = match expiry {
+        Expiry::AfterLast(_) => "#expires = :expires",
+        Expiry::AfterFirst(_) => "#expires = if_not_exists(#expires, :expires)",
+    };
+    for _ in 0..RESERVE_TRIES {
+        let counted = users
+            .client
+            .update_item()
+            .table_name(&users.table)
+            .set_key(Some(attempt_key(key)))
+            .update_expression(format!("ADD #attempts :one SET #last = :now, {set_expiry}"))
+            .condition_expression("attribute_not_exists(pk) OR #expires > :now_epoch")
+            .expression_attribute_names("#attempts", ATTEMPTS)
+            .expression_attribute_names("#last", LAST_ATTEMPT_AT)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(format_timestamp(&now)))
+            .expression_attribute_values(":expires", n(fresh_expires))
+            .expression_attribute_values(":now_epoch", n(now.timestamp()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match counted {
+            Ok(output) => {
+                return read_attempts(&output.attributes.unwrap_or_default()).map_err(malformed);
+            }
+            Err(error) if is_condition_failure(&error) => {}
+            Err(error) => return Err(sdk_error(error, DOING)),
+        }
+        let replaced = users
+            .client
+            .put_item()
+            .table_name(&users.table)
+            .set_item(Some(attempt_item(key, 1, now, fresh_expires)))
+            .condition_expression("attribute_not_exists(pk) OR #expires <= :now_epoch")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":now_epoch", n(now.timestamp()))
+            .send()
+            .await;
+        match replaced {
+            Ok(_) => return Ok(Attempts::default()),
+            // Another attempt made a fresh counter first: count on it.
+            Err(error) if is_condition_failure(&error) => {}
+            Err(error) => return Err(sdk_error(error, DOING)),
+        }
+    }
+    Err(RepoError::Unavailable(anyhow!(
+        "{DOING}: the counter kept changing over {RESERVE_TRIES} tries"
+    )))
+}
+
+/// One atomic `ADD` of minus one, only while the counter is above zero; a missing counter stays missing.
+pub(super) async fn release(users: &DynamoUsers, key: &AttemptKey) -> Result<(), RepoError> {
+    let released = users
         .client
         .update_item()
         .table_name(&users.table)
-        .set_key(Some(login_key(account)))
-        .update_expression("ADD #failures :one SET #last = :now, #expires = :expires")
-        .condition_expression("attribute_not_exists(pk) OR #expires > :now_epoch")
-        .expression_attribute_names("#failures", FAILURES)
-        .expression_attribute_names("#last", LAST_FAILURE_AT)
-        .expression_attribute_names("#expires", EXPIRES_AT)
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":now", s(format_timestamp(&now)))
-        .expression_attribute_values(":expires", n(expires))
-        .expression_attribute_values(":now_epoch", n(now.timestamp()))
-        .return_values(ReturnValue::AllNew)
+        .set_key(Some(attempt_key(key)))
+        .update_expression("ADD #attempts :minus_one")
+        .condition_expression("#attempts > :zero")
+        .expression_attribute_names("#attempts", ATTEMPTS)
+        .expression_attribute_values(":minus_one", n(-1))
+        .expression_attribute_values(":zero", n(0))
         .send()
         .await;
-    let item = match counted {
-        Ok(output) => output.attributes.unwrap_or_default(),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            let item = login_item(account, 1, now, expires);
-            users
-                .client
-                .put_item()
-                .table_name(&users.table)
-                .set_item(Some(item.clone()))
-                .send()
-                .await
-                .map_err(|e| sdk_error(e, "recording a failed login"))?;
-            item
-        }
-        Err(error) => return Err(sdk_error(error, "recording a failed login")),
-    };
-    read_login_failures(&item, now).map_err(malformed)
+    match released {
+        Ok(_) => Ok(()),
+        Err(error) if is_condition_failure(&error) => Ok(()),
+        Err(error) => Err(sdk_error(error, "releasing a login attempt")),
+    }
 }
 
-/// Forgets the failures of `account`.
-pub(super) async fn clear(users: &DynamoUsers, account: &LoginAccount) -> Result<(), RepoError> {
+/// Forgets the attempts under `key`.
+pub(super) async fn clear(users: &DynamoUsers, key: &AttemptKey) -> Result<(), RepoError> {
     users
         .client
         .delete_item()
         .table_name(&users.table)
-        .set_key(Some(login_key(account)))
+        .set_key(Some(attempt_key(key)))
         .send()
         .await
         .map(drop)
-        .map_err(|e| sdk_error(e, "clearing failed logins"))
+        .map_err(|e| sdk_error(e, "clearing login attempts"))
 }

@@ -29,7 +29,7 @@ use self::transactions::Outcome;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Credentials, Cursor, LoginAccount, LoginFailures, Page, PageSize, PasswordHash, RepoError,
+    AttemptKey, Attempts, Credentials, Cursor, Expiry, Page, PageSize, PasswordHash, RepoError,
     UniqueField, User, UserRepository, Username,
 };
 
@@ -257,24 +257,57 @@ impl UserRepository for DynamoUsers {
         })
         .await
     }
-    async fn login_failures(
+
+    /// One conditional update of the username item, which alone holds the hash.
+    async fn replace_password_hash(
         &self,
-        account: &LoginAccount,
-        now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError> {
-        bounded(logins::read(self, account, now)).await
+        username: &Username,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, RepoError> {
+        bounded(async {
+            let replaced = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(username_key(username)))
+                .update_expression("SET #hash = :new")
+                .condition_expression("#hash = :current")
+                .expression_attribute_names("#hash", PASSWORD_HASH)
+                .expression_attribute_values(":new", s(new.as_str()))
+                .expression_attribute_values(":current", s(current.as_str()))
+                .send()
+                .await;
+            match replaced {
+                Ok(_) => Ok(true),
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(error) => Err(sdk_error(error, "replacing a password hash")),
+            }
+        })
+        .await
     }
 
-    async fn record_login_failure(
+    async fn reserve_login_attempt(
         &self,
-        account: &LoginAccount,
+        key: &AttemptKey,
         now: DateTime<Utc>,
-    ) -> Result<LoginFailures, RepoError> {
-        bounded(logins::record_failure(self, account, now)).await
+        expiry: Expiry,
+    ) -> Result<Attempts, RepoError> {
+        bounded(logins::reserve(self, key, now, expiry)).await
     }
 
-    async fn clear_login_failures(&self, account: &LoginAccount) -> Result<(), RepoError> {
-        bounded(logins::clear(self, account)).await
+    async fn release_login_attempt(&self, key: &AttemptKey) -> Result<(), RepoError> {
+        bounded(logins::release(self, key)).await
+    }
+
+    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError> {
+        bounded(logins::clear(self, key)).await
     }
 }
 
