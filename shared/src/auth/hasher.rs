@@ -1,13 +1,12 @@
 //! Argon2id hashing and verification, run off the async runtime.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow};
-use argon2::password_hash::phc::PasswordHash as PhcHash;
-use argon2::{
-    ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::users::{Password, PasswordHash};
@@ -31,6 +30,65 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$drFLT7EXS8tz5Dh/Ynae0A$
 /// The password [`DUMMY_HASH`] was made from.
 #[cfg(test)]
 const DUMMY_PASSWORD: &str = "no user has this password; it only costs time";
+
+/// Bytes of salt in a new hash (the PHC string format's recommendation).
+const SALT_BYTES: usize = 16;
+/// Bytes of Argon2 output in a new hash.
+const OUTPUT_BYTES: usize = 32;
+
+thread_local! {
+    /// This thread's Argon2 working memory, kept from one hash to the next. Allocating and freeing the 19 MiB for
+    /// every hash let the allocator hand it back to the kernel, and the next hash page-faulted it in and zeroed it
+    /// again: one hash took either ~20 or ~30 ms depending on the allocator's state (BENCHMARKS.md), a difference
+    /// that showed in timing comparisons and in peak memory. Hashes run on the few blocking threads tokio keeps,
+    /// so a process keeps a few such blocks at most. Argon2 writes every block before it reads it, so what a block
+    /// held before never reaches a result.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs Argon2 with `argon2`'s parameters into `out`, on this thread's kept memory. Memory for more than the
+/// current cost (an older hash within the caps) is allocated for that computation alone.
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let count = argon2.params().block_count();
+    if count > M_COST_KIB as usize {
+        return argon2.hash_password_into(password, salt, out);
+    }
+    BLOCKS.with_borrow_mut(|blocks| {
+        if blocks.len() < count {
+            blocks.resize(count, Block::new());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..count])
+    })
+}
+
+/// Whether `password` hashes to `phc`'s output under `phc`'s own algorithm, version, parameters and salt, compared
+/// in constant time. A hash this code cannot compute (an unknown variant, a missing salt) matches nothing.
+fn matches(password: &[u8], phc: &PhcHash) -> bool {
+    let computed = || -> Option<bool> {
+        let algorithm = Algorithm::try_from(phc.algorithm.as_str()).ok()?;
+        let version = match phc.version {
+            Some(version) => Version::try_from(version).ok()?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(phc).ok()?;
+        let (salt, expected) = (phc.salt.as_ref()?, phc.hash.as_ref()?);
+        let mut out = vec![0; expected.len()];
+        compute(
+            &Argon2::new(algorithm, version, params),
+            password,
+            salt,
+            &mut out,
+        )
+        .ok()?;
+        Some(Output::new(&out).ok()? == *expected)
+    };
+    computed().unwrap_or(false)
+}
 
 /// What a verification found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +126,24 @@ impl PasswordHasher {
         let argon2 = self.argon2.clone();
         let password = SecretString::from(password.expose().to_owned());
         tokio::task::spawn_blocking(move || {
-            argon2
-                .hash_password(password.expose_secret().as_bytes())
-                .map(|hash| PasswordHash::new(hash.to_string()))
-                .map_err(|e| anyhow!("hashing a password: {e}"))
+            let salt: [u8; SALT_BYTES] = rand::random();
+            let mut out = [0; OUTPUT_BYTES];
+            compute(
+                &argon2,
+                password.expose_secret().as_bytes(),
+                &salt,
+                &mut out,
+            )
+            .map_err(|e| anyhow!("hashing a password: {e}"))?;
+            let phc = PhcHash {
+                algorithm: ARGON2ID_IDENT,
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(argon2.params())
+                    .map_err(|e| anyhow!("formatting Argon2 parameters: {e}"))?,
+                salt: Some(Salt::new(&salt).map_err(|e| anyhow!("formatting a salt: {e}"))?),
+                hash: Some(Output::new(&out).map_err(|e| anyhow!("formatting a hash: {e}"))?),
+            };
+            Ok(PasswordHash::new(phc.to_string()))
         })
         .await
         .context("the hashing task failed")?
@@ -101,7 +173,6 @@ impl PasswordHasher {
         password: SecretString,
         hash: Option<&PasswordHash>,
     ) -> anyhow::Result<Verification> {
-        let argon2 = self.argon2.clone();
         let (phc, real) = match hash {
             Some(hash) if within_caps(hash) => (hash.as_str().to_owned(), true),
             Some(_) => {
@@ -116,9 +187,7 @@ impl PasswordHasher {
         tokio::task::spawn_blocking(move || {
             verifications.fetch_add(1, Ordering::Relaxed);
             let parsed = PhcHash::new(&phc).map_err(|e| anyhow!("stored hash is not PHC: {e}"))?;
-            let matched = argon2
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok();
+            let matched = matches(password.expose_secret().as_bytes(), &parsed);
             Ok(if matched && real {
                 Verification::Match
             } else {
@@ -147,7 +216,44 @@ fn within_caps(hash: &PasswordHash) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use argon2::{PasswordHasher as _, PasswordVerifier as _};
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_hash_made_here_verifies_with_the_argon2_crates_own_verifier() {
+        let hasher = PasswordHasher::new().unwrap();
+        let hash = hasher
+            .hash(&password("correct horse battery staple"))
+            .await
+            .unwrap();
+        let parsed = PhcHash::new(hash.as_str()).unwrap();
+        let argon2 = Argon2::default();
+        assert!(
+            argon2
+                .verify_password(b"correct horse battery staple", &parsed)
+                .is_ok()
+        );
+        assert!(argon2.verify_password(b"correct horse", &parsed).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_hash_of_another_variant_or_with_a_missing_part_matches_nothing() {
+        let hasher = PasswordHasher::new().unwrap();
+        let secret = || SecretString::from("correct horse battery staple".to_owned());
+        for other in [
+            "$argon2d$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0",
+            "$scrypt$ln=16,r=8,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        ] {
+            let stored = PasswordHash::new(other.to_owned());
+            let verified = hasher.verify(secret(), Some(&stored)).await;
+            assert!(
+                matches!(verified, Ok(Verification::Mismatch) | Err(_)),
+                "{other}"
+            );
+        }
+    }
 
     fn password(text: &str) -> Password {
         Password::parse(text, &[]).unwrap()
