@@ -6,6 +6,7 @@ use vimcar::AppState;
 use vimcar::config::{Config, StorageConfig, TokenConfig};
 use vimcar::users::{Email, User, UserRepository, Username};
 
+pub mod counting;
 pub mod dynamodb;
 pub mod faults;
 pub mod requests;
