@@ -140,7 +140,7 @@ impl ApiError {
             }
             Self::Validation(_) => "Some fields are invalid; see errors.".to_owned(),
             Self::TooManyAttempts(seconds) => format!(
-                "Too many failed logins for this account; try again in {seconds} second{}.",
+                "Too many login attempts for this account; try again in {seconds} second{}.",
                 if *seconds == 1 { "" } else { "s" }
             ),
             Self::Unavailable(_) => {
