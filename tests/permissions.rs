@@ -2,11 +2,11 @@
 //!
 //! No AWS account is needed to check that: the handlers run in-process on moto, whose request recorder captures every
 //! call each function makes while it serves a set of requests that goes down every path that touches storage. Each
-//! call must be allowed by one of that function's statements (action, the table or index, and the `LeadingKeys`
-//! prefixes), and each statement must be used by some call. A handler that starts making a new call fails here, not
+//! call must be allowed by one of that function's statements (action, the table or index, the `LeadingKeys`
+//! prefixes, and the `Attributes` its writes may name), and each statement must be used by some call. A handler that starts making a new call fails here, not
 //! with AccessDenied after a deploy; a grant that no code needs any more fails here too.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -27,6 +27,13 @@ const TEMPLATE: &str = include_str!("../template.yaml");
 /// What a statement allows, or what a call needs: an action, "table" or "index NAME", and a partition key pattern
 /// (`USER#*`, or `*` when a statement sets no `LeadingKeys` or a call names no key).
 type Access = (String, String, String);
+
+/// What a statement allows of each access: the attributes a request may name (`dynamodb:Attributes`), or `None`
+/// when it sets no such condition.
+type Grants = BTreeMap<Access, Option<BTreeSet<String>>>;
+
+/// A call: what it needs, and every attribute its request names (keys, item attributes, expression names).
+type Call = (Access, BTreeSet<String>);
 
 fn template() -> Yaml {
     serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
@@ -51,7 +58,7 @@ fn resource_name(resource: &Yaml) -> String {
 /// What the role of the function deployed from `target/lambda/<binary>/` allows. Its `Policies` must be written-out
 /// statements: SAM's policy templates (`DynamoDBReadPolicy`, `DynamoDBCrudPolicy`, ...) grant whole groups of
 /// actions on the whole table.
-fn allowed(binary: &str) -> BTreeSet<Access> {
+fn allowed(binary: &str) -> Grants {
     let template = template();
     let code_uri = format!("target/lambda/{binary}/");
     let function = template["Resources"]
@@ -60,7 +67,7 @@ fn allowed(binary: &str) -> BTreeSet<Access> {
         .values()
         .find(|resource| resource["Properties"]["CodeUri"].as_str() == Some(&code_uri))
         .unwrap_or_else(|| panic!("no function in template.yaml deploys {code_uri}"));
-    let mut allowed = BTreeSet::new();
+    let mut allowed = Grants::new();
     let policies = function["Properties"]["Policies"]
         .as_sequence()
         .unwrap_or_else(|| panic!("{binary} lists no Policies"));
@@ -76,8 +83,8 @@ fn allowed(binary: &str) -> BTreeSet<Access> {
                 other => panic!("{binary}: an Action that is not a name or a list: {other:?}"),
             };
             let resource = resource_name(&statement["Resource"]);
-            let conditions = statement["Condition"].as_mapping().map_or(0, |c| c.len());
-            let keys: Vec<String> = match &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            let condition = &statement["Condition"];
+            let keys: Vec<String> = match &condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             {
                 Yaml::Null => vec!["*".to_owned()],
                 Yaml::Sequence(keys) => keys
@@ -86,19 +93,48 @@ fn allowed(binary: &str) -> BTreeSet<Access> {
                     .collect(),
                 other => panic!("{binary}: LeadingKeys is not a list: {other:?}"),
             };
-            assert!(
-                conditions <= 1 && (conditions == 0 || keys != ["*"]),
-                "{binary}: a condition other than ForAllValues:StringLike on dynamodb:LeadingKeys, which this \
-                 test does not understand: {:?}",
-                statement["Condition"]
-            );
+            let attributes: Option<BTreeSet<String>> =
+                match &condition["ForAllValues:StringEquals"]["dynamodb:Attributes"] {
+                    Yaml::Null => None,
+                    Yaml::Sequence(names) => Some(
+                        names
+                            .iter()
+                            .map(|name| name.as_str().expect("an attribute name").to_owned())
+                            .collect(),
+                    ),
+                    other => panic!("{binary}: Attributes is not a list: {other:?}"),
+                };
+            let understood = [
+                ("ForAllValues:StringLike", "dynamodb:LeadingKeys"),
+                ("ForAllValues:StringEquals", "dynamodb:Attributes"),
+            ];
+            for (operator, keys) in condition.as_mapping().into_iter().flatten() {
+                for key in keys.as_mapping().into_iter().flatten().map(|(key, _)| key) {
+                    assert!(
+                        understood.contains(&(
+                            operator.as_str().unwrap_or_default(),
+                            key.as_str().unwrap_or_default()
+                        )),
+                        "{binary}: a condition this test does not understand: {operator:?} {key:?}"
+                    );
+                }
+            }
             for action in actions {
                 assert!(
                     action.starts_with("dynamodb:") && !action.contains('*'),
                     "{binary}: {action} is not one named DynamoDB action"
                 );
                 for key in &keys {
-                    allowed.insert((action.to_owned(), resource.clone(), key.clone()));
+                    let access = (action.to_owned(), resource.clone(), key.clone());
+                    let merged = match (allowed.remove(&access), &attributes) {
+                        (None, attributes) => attributes.clone(),
+                        (Some(None), _) | (Some(Some(_)), None) => None,
+                        (Some(Some(mut before)), Some(more)) => {
+                            before.extend(more.iter().cloned());
+                            Some(before)
+                        }
+                    };
+                    allowed.insert(access, merged);
                 }
             }
         }
@@ -152,7 +188,7 @@ impl Recorder {
     }
 
     /// Stops recording and answers what each DynamoDB call recorded since `start` needed, on `table`.
-    fn stop(&self, table: &str) -> Vec<Access> {
+    fn stop(&self, table: &str) -> Vec<Call> {
         self.call("stop-recording");
         let recording = self.call("download-recording");
         recording
@@ -168,7 +204,7 @@ impl Recorder {
 
 /// What one recorded request needs from IAM, if it was a DynamoDB call on `table`. A transaction needs, for each
 /// of its items, the action of that item (IAM checks a transaction's Put as `dynamodb:PutItem`, and so on).
-fn needs(entry: &Json, table: &str) -> Vec<Access> {
+fn needs(entry: &Json, table: &str) -> Vec<Call> {
     let target = entry["headers"]
         .as_object()
         .and_then(|headers| {
@@ -211,39 +247,135 @@ fn needs(entry: &Json, table: &str) -> Vec<Access> {
                     &request["Key"]
                 };
                 (
-                    format!("dynamodb:{action}"),
-                    "table".to_owned(),
-                    key_of(key),
+                    (
+                        format!("dynamodb:{action}"),
+                        "table".to_owned(),
+                        key_of(key),
+                    ),
+                    named_attributes(request),
                 )
             })
             .collect(),
         _ if !on_table(&body) => vec![],
         "PutItem" => vec![(
-            "dynamodb:PutItem".to_owned(),
-            "table".to_owned(),
-            key_of(&body["Item"]),
+            (
+                "dynamodb:PutItem".to_owned(),
+                "table".to_owned(),
+                key_of(&body["Item"]),
+            ),
+            named_attributes(&body),
         )],
         "GetItem" | "UpdateItem" | "DeleteItem" => vec![(
-            format!("dynamodb:{operation}"),
-            "table".to_owned(),
-            key_of(&body["Key"]),
+            (
+                format!("dynamodb:{operation}"),
+                "table".to_owned(),
+                key_of(&body["Key"]),
+            ),
+            named_attributes(&body),
         )],
         other => {
             let resource = match body["IndexName"].as_str() {
                 Some(index) => format!("index {index}"),
                 None => "table".to_owned(),
             };
-            vec![(format!("dynamodb:{other}"), resource, "*".to_owned())]
+            vec![(
+                (format!("dynamodb:{other}"), resource, "*".to_owned()),
+                named_attributes(&body),
+            )]
         }
     }
 }
 
-/// Asserts that every call in `calls` is allowed to `binary`, and that every grant of `binary` was used.
-fn assert_least_privilege(binary: &str, calls: &[Access]) {
+/// Every attribute a request names, as IAM's `dynamodb:Attributes` sees them: the item's or key's attributes, the
+/// expression attribute names, and the names written bare in its expressions.
+fn named_attributes(request: &Json) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for part in ["Item", "Key"] {
+        names.extend(
+            request[part]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| name.clone()),
+        );
+    }
+    names.extend(
+        request["ExpressionAttributeNames"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, name)| name.as_str().map(str::to_owned)),
+    );
+    for expression in [
+        "UpdateExpression",
+        "ConditionExpression",
+        "KeyConditionExpression",
+        "ProjectionExpression",
+        "FilterExpression",
+    ] {
+        if let Some(text) = request[expression].as_str() {
+            names.extend(bare_names(text));
+        }
+    }
+    names
+}
+
+/// The attribute names written without `#` in a DynamoDB expression (`attribute_not_exists(pk)`, `user_id = :id`).
+fn bare_names(expression: &str) -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "SET",
+        "ADD",
+        "REMOVE",
+        "DELETE",
+        "AND",
+        "OR",
+        "NOT",
+        "BETWEEN",
+        "IN",
+        "attribute_exists",
+        "attribute_not_exists",
+        "attribute_type",
+        "begins_with",
+        "contains",
+        "size",
+        "if_not_exists",
+        "list_append",
+    ];
+    let mut names = Vec::new();
+    let mut token = String::new();
+    // Whether the token being read follows `#` or `:` (a name or value placeholder).
+    let mut placeholder = false;
+    for c in expression.chars().chain([' ']) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            token.push(c);
+            continue;
+        }
+        let bare = !placeholder
+            && !WORDS.contains(&token.as_str())
+            && token.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        if bare {
+            names.push(token.clone());
+        }
+        token.clear();
+        placeholder = c == '#' || c == ':';
+    }
+    names
+}
+
+/// Asserts that every call in `calls` is allowed to `binary`, attributes included, and that every grant of `binary`
+/// was used.
+fn assert_least_privilege(binary: &str, calls: &[Call]) {
     let allowed = allowed(binary);
-    let refused: Vec<&Access> = calls
+    let refused: Vec<&Call> = calls
         .iter()
-        .filter(|call| !allowed.iter().any(|grant| covers(grant, call)))
+        .filter(|(access, names)| {
+            !allowed.iter().any(|(grant, attributes)| {
+                covers(grant, access)
+                    && attributes
+                        .as_ref()
+                        .is_none_or(|attributes| names.is_subset(attributes))
+            })
+        })
         .collect();
     assert!(
         refused.is_empty(),
@@ -251,8 +383,8 @@ fn assert_least_privilege(binary: &str, calls: &[Access]) {
          {refused:#?}\nallowed: {allowed:#?}"
     );
     let unused: Vec<&Access> = allowed
-        .iter()
-        .filter(|grant| !calls.iter().any(|call| covers(grant, call)))
+        .keys()
+        .filter(|grant| !calls.iter().any(|(call, _)| covers(grant, call)))
         .collect();
     assert!(
         unused.is_empty(),
@@ -362,11 +494,12 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     let calls = recorder.stop(&name);
     assert_eq!(listed.status(), StatusCode::OK);
     assert!(
-        calls.contains(&(
-            "dynamodb:Query".to_owned(),
-            format!("index {LISTING_INDEX}"),
-            "*".to_owned()
-        )),
+        calls.iter().any(|(access, _)| access
+            == &(
+                "dynamodb:Query".to_owned(),
+                format!("index {LISTING_INDEX}"),
+                "*".to_owned()
+            )),
         "listing reads the listing index: {calls:?}"
     );
     assert_least_privilege("list-users", &calls);
