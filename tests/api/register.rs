@@ -258,6 +258,38 @@ async fn another_method_gets_405_with_allow(users: Users) {
     assert_eq!(json(&response)["status"], 405);
 }
 
+async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
+    let app = app(users.clone());
+    for (email, says) in [
+        ("Someone <victim@example.com>", "bare address"),
+        ("<victim@example.com>", "not a valid email address"),
+        ("victim@[127.0.0.1]", "domain name"),
+        ("victim@localhost", "top-level domain"),
+        ("vic\u{7}tim@example.com", "control"),
+        ("vic\u{200b}tim@example.com", "invisible"),
+        ("\"vic tim\"@example.com", "whitespace"),
+    ] {
+        let body = json!({"username": "victim", "password": STRONG_PASSWORD, "email": email});
+        let response = register(&app, post_json("/api/users", &body)).await;
+        assert_eq!(response.status(), 422, "{email:?}");
+        let problem = json(&response);
+        assert_eq!(problem["type"], "/problems/validation");
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{email:?}: {errors:?}");
+        assert_eq!(errors[0]["field"], "email");
+        let message = errors[0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{email:?}: {message}");
+    }
+    assert!(
+        users
+            .list(None, Default::default())
+            .await
+            .unwrap()
+            .users
+            .is_empty()
+    );
+}
+
 async fn a_rejected_registration_stores_nothing(users: Users) {
     let app = app(users.clone());
     register(
@@ -299,4 +331,5 @@ for_each_backend!(
     a_body_over_16_kib_gets_413_before_anything_else,
     another_method_gets_405_with_allow,
     a_rejected_registration_stores_nothing,
+    an_email_that_is_not_a_bare_address_gets_422_saying_why,
 );
