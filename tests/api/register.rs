@@ -8,6 +8,9 @@ use vimcar_tests::{STRONG_PASSWORD, app};
 
 use super::Users;
 
+/// What a client hears about a username that is taken, or that looks like one that is.
+const TAKEN_USERNAME: &str = "is already taken, or looks like a name that is";
+
 fn alice() -> serde_json::Value {
     json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"})
 }
@@ -62,7 +65,7 @@ async fn the_username_is_normalised_and_unique_regardless_of_case(users: Users) 
     let body = json(&response);
     assert_eq!(
         body["errors"],
-        json!([{"field": "username", "message": "is already taken"}])
+        json!([{"field": "username", "message": TAKEN_USERNAME}])
     );
 }
 
@@ -258,6 +261,47 @@ async fn another_method_gets_405_with_allow(users: Users) {
     assert_eq!(json(&response)["status"], 405);
 }
 
+async fn a_look_alike_of_a_taken_username_gets_409_saying_so(users: Users) {
+    let app = app(users.clone());
+    let admin =
+        json!({"username": "admin", "password": STRONG_PASSWORD, "email": "admin@example.com"});
+    assert_eq!(
+        register(&app, post_json("/api/users", &admin))
+            .await
+            .status(),
+        201
+    );
+
+    // Fullwidth letters (the same name once NFKC-folded) and a Cyrillic `а` (another name that looks the same).
+    for (i, look_alike) in ["\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}", "\u{430}dmin"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = json!({
+            "username": look_alike,
+            "password": STRONG_PASSWORD,
+            "email": format!("impostor{i}@example.com"),
+        });
+        let response = register(&app, post_json("/api/users", &body)).await;
+        assert_eq!(response.status(), 409, "{look_alike:?}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/problem+json; charset=utf-8"
+        );
+        let problem = json(&response);
+        assert_eq!(problem["type"], "/problems/conflict");
+        assert_eq!(problem["status"], 409);
+        assert_eq!(
+            problem["errors"],
+            json!([{"field": "username", "message": TAKEN_USERNAME}]),
+            "{look_alike:?}"
+        );
+    }
+    let listed = users.list(None, Default::default()).await.unwrap().users;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].username.as_str(), "admin");
+}
+
 async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
     let app = app(users.clone());
     for (email, says) in [
@@ -331,5 +375,6 @@ for_each_backend!(
     a_body_over_16_kib_gets_413_before_anything_else,
     another_method_gets_405_with_allow,
     a_rejected_registration_stores_nothing,
+    a_look_alike_of_a_taken_username_gets_409_saying_so,
     an_email_that_is_not_a_bare_address_gets_422_saying_why,
 );

@@ -5,6 +5,7 @@ mod email;
 mod field;
 mod password;
 mod repository;
+mod skeleton;
 mod username;
 
 #[cfg(feature = "sqlite")]
@@ -19,8 +20,9 @@ pub use field::{FieldError, UniqueField};
 pub use password::{Password, PasswordHash};
 pub use repository::{
     Credentials, Cursor, LOGIN_FAILURES_EXPIRE_AFTER, LoginAccount, LoginFailures, Page, PageSize,
-    RepoError, UserRepository,
+    RepoError, SkeletonOf, UserRepository,
 };
+pub use skeleton::Skeleton;
 pub use username::Username;
 
 /// A registered user as the API shows it: never with a password or a hash.

@@ -1,4 +1,5 @@
-//! Usernames: normalised so that two spellings of one name cannot both register.
+//! Usernames: normalised so that two spellings of one name cannot both register (and see [`super::Skeleton`] for
+//! two names that merely look alike).
 
 use std::fmt;
 
@@ -48,6 +49,12 @@ impl Username {
     /// Wraps a value the repository stored, which passed [`Self::parse`] when it was written.
     pub(crate) fn from_stored(stored: String) -> Self {
         Self(stored)
+    }
+
+    /// A stored username as [`Self::parse`] reads it today: names stored before NFKC folding may still hold
+    /// compatibility forms, and a skeleton taken for them must be the one their plain spelling has.
+    pub(crate) fn renormalised(stored: String) -> Self {
+        Self::parse(&stored).unwrap_or(Self(stored))
     }
 
     pub fn as_str(&self) -> &str {
