@@ -135,7 +135,8 @@ pub struct Credentials {
 /// Why the repository could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    /// The username or email (or both) belongs to another user. Listed in field order, without duplicates.
+    /// The username or email (or both) belongs to another user, or the username looks like another user's (the
+    /// same [`super::Skeleton`]). Listed in field order, without duplicates.
     #[error("already taken: {}", .0.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))]
     Conflict(Vec<UniqueField>),
     /// The storage did not answer in time or refused for load; the client may retry later.
