@@ -1,4 +1,4 @@
-//! Concurrent registrations of one username or one email: exactly one wins, the rest are told which field is
+//! Concurrent registrations of one username, of look-alike usernames, or of one email: exactly one wins, the rest are told which field is
 //! taken, and no loser leaves anything behind. Run on SQLite and on DynamoDB (moto).
 
 use std::sync::Arc;
@@ -67,6 +67,32 @@ fn same_email() -> Vec<User> {
         .collect()
 }
 
+/// Users who all want a different username that looks like `pacex`: each of its five letters Latin or Cyrillic
+/// (`р`, `а`, `с`, `е`, `х`), so 32 names with one skeleton.
+fn look_alikes() -> Vec<User> {
+    const TWINS: [(char, char); 5] = [
+        ('p', '\u{440}'),
+        ('a', '\u{430}'),
+        ('c', '\u{441}'),
+        ('e', '\u{435}'),
+        ('x', '\u{445}'),
+    ];
+    assert_eq!(CONTENDERS, 1 << TWINS.len());
+    (0..CONTENDERS)
+        .map(|i| {
+            let name: String = TWINS
+                .iter()
+                .enumerate()
+                .map(|(bit, &(latin, cyrillic))| if i >> bit & 1 == 0 { latin } else { cyrillic })
+                .collect();
+            User {
+                username: Username::parse(&name).unwrap(),
+                ..user(&format!("racer{i}"))
+            }
+        })
+        .collect()
+}
+
 /// After a race, the losers' free fields are still free: nothing of theirs was reserved.
 async fn losers_reserved_nothing(users: &Users, winner: &User, contenders: &[User]) {
     for loser in contenders.iter().filter(|c| c.id != winner.id) {
@@ -109,6 +135,24 @@ async fn dynamodb_one_email_has_one_owner() {
     let users: Users = Arc::new(table.users.clone());
     let contenders = same_email();
     let winner = race(&users, contenders.clone(), UniqueField::Email).await;
+    assert_eq!(table.stored_keys().await, keys_of(&winner));
+    losers_reserved_nothing(&users, &winner, &contenders).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_look_of_a_username_has_one_owner() {
+    let users = sqlite_users().await;
+    let contenders = look_alikes();
+    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
+    losers_reserved_nothing(&users, &winner, &contenders).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_one_look_of_a_username_has_one_owner() {
+    let table = TestTable::create(&endpoint()).await;
+    let users: Users = Arc::new(table.users.clone());
+    let contenders = look_alikes();
+    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
     assert_eq!(table.stored_keys().await, keys_of(&winner));
     losers_reserved_nothing(&users, &winner, &contenders).await;
 }

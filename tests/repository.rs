@@ -100,6 +100,60 @@ async fn a_conflict_on_both_fields_names_both(users: Users) {
     );
 }
 
+/// `admin` with a Cyrillic `а`: another username, with the same skeleton.
+const CYRILLIC_ADMIN: &str = "\u{430}dmin";
+
+async fn a_look_alike_of_a_taken_username_is_a_conflict_and_writes_nothing(users: Users) {
+    let admin = user("admin");
+    users.insert(&admin, Some(&hash("a"))).await.unwrap();
+    let look_alike = User::new(
+        Username::parse(CYRILLIC_ADMIN).unwrap(),
+        Email::parse("impostor@example.com").unwrap(),
+    );
+    assert_ne!(look_alike.username, admin.username);
+
+    let err = users.insert(&look_alike, None).await.unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+        "{err:?}"
+    );
+    assert_eq!(all_users(&users).await, vec![admin.clone()]);
+    assert!(users.find(&look_alike.username).await.unwrap().is_none());
+    assert!(users.get(look_alike.id).await.unwrap().is_none());
+    // Neither its username nor its email was reserved by the failed attempt.
+    let mut retry = user("impostor");
+    retry.email = look_alike.email.clone();
+    users.insert(&retry, None).await.unwrap();
+    assert_eq!(stored_hash(&users, &admin.username).await, Some(hash("a")));
+}
+
+async fn a_look_alike_with_a_taken_email_names_both_fields(users: Users) {
+    let admin = user("admin");
+    users.insert(&admin, None).await.unwrap();
+    let twin = User {
+        username: Username::parse(CYRILLIC_ADMIN).unwrap(),
+        email: admin.email.clone(),
+        ..user("twin")
+    };
+    let err = users.insert(&twin, None).await.unwrap_err();
+    assert!(
+        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
+        "{err:?}"
+    );
+}
+
+async fn deleting_a_user_frees_its_skeleton(users: Users) {
+    let admin = user("admin");
+    users.insert(&admin, None).await.unwrap();
+    assert!(users.delete(&admin.username).await.unwrap());
+    let look_alike = User::new(
+        Username::parse(CYRILLIC_ADMIN).unwrap(),
+        Email::parse("admin@example.com").unwrap(),
+    );
+    users.insert(&look_alike, None).await.unwrap();
+    assert_eq!(all_users(&users).await, vec![look_alike]);
+}
+
 async fn a_user_without_a_password_has_no_hash(users: Users) {
     let alice = user("alice");
     users.insert(&alice, None).await.unwrap();
@@ -447,6 +501,9 @@ macro_rules! behaviour_suite {
                 a_taken_username_is_a_conflict_and_writes_nothing,
                 a_taken_email_is_a_conflict_and_writes_nothing,
                 a_conflict_on_both_fields_names_both,
+                a_look_alike_of_a_taken_username_is_a_conflict_and_writes_nothing,
+                a_look_alike_with_a_taken_email_names_both_fields,
+                deleting_a_user_frees_its_skeleton,
                 a_user_without_a_password_has_no_hash,
                 setting_a_password_replaces_the_hash,
                 setting_the_password_of_an_unknown_user_changes_nothing,
@@ -480,3 +537,77 @@ macro_rules! behaviour_suite {
 
 behaviour_suite!(sqlite, vimcar_tests::sqlite_users);
 behaviour_suite!(dynamodb, vimcar_tests::dynamodb_users);
+
+/// DynamoDB tables written before skeletons: `upgrade` (`vimcar-admin db upgrade`) gives their users skeleton items.
+mod dynamodb_skeleton_backfill {
+    use std::collections::BTreeSet;
+
+    use vimcar::users::{Email, RepoError, UniqueField, User, UserRepository, Username};
+    use vimcar_tests::dynamodb::{TestTable, endpoint, keys_of};
+    use vimcar_tests::user;
+
+    use super::CYRILLIC_ADMIN;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn upgrade_fills_in_skeletons_once_and_leaves_older_look_alikes_alone() {
+        let table = TestTable::create(&endpoint()).await;
+        let users = &table.users;
+        let (admin, bob) = (user("admin"), user("bob"));
+        for old in [&admin, &bob] {
+            users.insert(old, None).await.unwrap();
+            table.forget_skeleton(old).await;
+        }
+        // Registered before skeletons existed, beside the older `admin` it looks like.
+        let look_alike = User::new(
+            Username::parse(CYRILLIC_ADMIN).unwrap(),
+            Email::parse("impostor@example.com").unwrap(),
+        );
+        users.insert(&look_alike, None).await.unwrap();
+        table.forget_skeleton(&look_alike).await;
+        assert!(
+            !table
+                .stored_keys()
+                .await
+                .iter()
+                .any(|k| k.starts_with("SKELETON#")),
+            "the table starts without skeletons"
+        );
+
+        users.upgrade().await.unwrap();
+        let mut expected: BTreeSet<String> = [&admin, &bob].into_iter().flat_map(keys_of).collect();
+        expected.extend(
+            keys_of(&look_alike)
+                .into_iter()
+                .filter(|k| !k.starts_with("SKELETON#")),
+        );
+        assert_eq!(table.stored_keys().await, expected);
+        let skeleton_item = table.raw_item("SKELETON#adrnin").await.unwrap();
+        assert_eq!(
+            skeleton_item["user_id"].as_s().unwrap(),
+            &admin.id.to_string(),
+            "the older user holds the skeleton"
+        );
+
+        let before = table.all_items().await;
+        users.upgrade().await.unwrap();
+        assert_eq!(
+            table.all_items().await,
+            before,
+            "a second upgrade changes nothing"
+        );
+
+        // Both old users keep working, and look-alikes of the backfilled names are refused.
+        let newcomer = User {
+            username: Username::parse("b\u{43e}b").unwrap(),
+            ..user("newcomer")
+        };
+        let err = users.insert(&newcomer, None).await.unwrap_err();
+        assert!(
+            matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+            "{err:?}"
+        );
+        assert!(users.delete(&look_alike.username).await.unwrap());
+        assert!(users.delete(&admin.username).await.unwrap());
+        assert_eq!(table.stored_keys().await, keys_of(&bob));
+    }
+}

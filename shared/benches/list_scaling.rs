@@ -35,7 +35,7 @@ use uuid::{NoContext, Timestamp, Uuid};
 use vimcar::users::dynamodb::{DynamoUsers, LISTING_INDEX};
 use vimcar::users::sqlite::SqliteUsers;
 use vimcar::users::{
-    Cursor, Email, PageSize, RepoError, User, UserRepository, Username, format_timestamp,
+    Cursor, Email, PageSize, RepoError, Skeleton, User, UserRepository, Username, format_timestamp,
     parse_timestamp,
 };
 
@@ -84,6 +84,7 @@ const DOMAINS: [&str; 5] = [
 struct Seed {
     id: Uuid,
     username: String,
+    skeleton: String,
     email: String,
     created_at: String,
 }
@@ -102,9 +103,13 @@ impl Seed {
         let username = format!("{first}.{last}{n}");
         let email = format!("{username}@{}", DOMAINS[n % DOMAINS.len()]);
         let created_at = DateTime::from_timestamp_millis(ms as i64).expect("a 2020s timestamp");
+        let skeleton = Skeleton::of(&Username::parse(&username).expect("a valid seeded username"))
+            .as_str()
+            .to_owned();
         Self {
             id,
             username,
+            skeleton,
             email,
             created_at: format_timestamp(&created_at),
         }
@@ -182,7 +187,7 @@ fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
     let mut connection = Connection::open(db.path()).expect("the benchmark database opens");
     let stored = connection
         .query_row(
-            "SELECT id, username, email, password_hash, created_at FROM users",
+            "SELECT id, username, username_skeleton, email, password_hash, created_at FROM users",
             [],
             |row| {
                 Ok([
@@ -191,6 +196,7 @@ fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
                     row.get(2)?,
                     row.get(3)?,
                     row.get(4)?,
+                    row.get(5)?,
                 ])
             },
         )
@@ -200,6 +206,7 @@ fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
         [
             probe.id.to_string(),
             probe.username,
+            probe.skeleton,
             probe.email,
             PLACEHOLDER_HASH.to_owned(),
             probe.created_at,
@@ -220,7 +227,8 @@ fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
     {
         let mut insert = transaction
             .prepare(
-                "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO users (id, username, username_skeleton, email, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .expect("the insert prepares");
         for n in 1..count {
@@ -232,6 +240,7 @@ fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
                 .execute(params![
                     seed.id.to_string(),
                     seed.username,
+                    seed.skeleton,
                     seed.email,
                     PLACEHOLDER_HASH,
                     seed.created_at,
@@ -268,7 +277,7 @@ fn dynamodb_endpoint() -> Option<String> {
 
 /// The three items the backend writes for a user (see `users/dynamodb/items.rs`), built here because the
 /// backend's item functions are private to it. [`seed_dynamodb`] checks them against what the backend stores.
-fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 3] {
+fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 4] {
     let s = |value: &str| AttributeValue::S(value.to_owned());
     let item = |pairs: &[(&str, AttributeValue)]| {
         pairs
@@ -285,6 +294,7 @@ fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 3] {
             ("username", s(&seed.username)),
             ("email", s(&seed.email)),
             ("created_at", s(&seed.created_at)),
+            ("skeleton", s(&seed.skeleton)),
         ]),
         item(&[
             ("pk", s(&format!("USERNAME#{}", seed.username))),
@@ -293,6 +303,10 @@ fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 3] {
         ]),
         item(&[
             ("pk", s(&format!("EMAIL#{}", seed.email))),
+            ("user_id", s(&id)),
+        ]),
+        item(&[
+            ("pk", s(&format!("SKELETON#{}", seed.skeleton))),
             ("user_id", s(&id)),
         ]),
     ]

@@ -155,7 +155,15 @@ impl ApiError {
             Self::InvalidQuery(errors) | Self::Validation(errors) => errors.clone(),
             Self::Conflict(fields) => fields
                 .iter()
-                .map(|f| FieldError::new(f.name(), "is already taken"))
+                .map(|&field| {
+                    // A username conflict may be an exact match or a look-alike (the same skeleton); which one is
+                    // left unsaid, as either way the client must pick another name.
+                    let message = match field {
+                        UniqueField::Username => "is already taken, or looks like a name that is",
+                        UniqueField::Email => "is already taken",
+                    };
+                    FieldError::new(field.name(), message)
+                })
                 .collect(),
             _ => Vec::new(),
         }

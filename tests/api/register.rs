@@ -8,6 +8,9 @@ use vimcar_tests::{STRONG_PASSWORD, app};
 
 use super::Users;
 
+/// What a client hears about a username that is taken, or that looks like one that is.
+const TAKEN_USERNAME: &str = "is already taken, or looks like a name that is";
+
 fn alice() -> serde_json::Value {
     json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"})
 }
@@ -62,7 +65,7 @@ async fn the_username_is_normalised_and_unique_regardless_of_case(users: Users) 
     let body = json(&response);
     assert_eq!(
         body["errors"],
-        json!([{"field": "username", "message": "is already taken"}])
+        json!([{"field": "username", "message": TAKEN_USERNAME}])
     );
 }
 
@@ -258,6 +261,79 @@ async fn another_method_gets_405_with_allow(users: Users) {
     assert_eq!(json(&response)["status"], 405);
 }
 
+async fn a_look_alike_of_a_taken_username_gets_409_saying_so(users: Users) {
+    let app = app(users.clone());
+    let admin =
+        json!({"username": "admin", "password": STRONG_PASSWORD, "email": "admin@example.com"});
+    assert_eq!(
+        register(&app, post_json("/api/users", &admin))
+            .await
+            .status(),
+        201
+    );
+
+    // Fullwidth letters (the same name once NFKC-folded) and a Cyrillic `а` (another name that looks the same).
+    for (i, look_alike) in ["\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}", "\u{430}dmin"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = json!({
+            "username": look_alike,
+            "password": STRONG_PASSWORD,
+            "email": format!("impostor{i}@example.com"),
+        });
+        let response = register(&app, post_json("/api/users", &body)).await;
+        assert_eq!(response.status(), 409, "{look_alike:?}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/problem+json; charset=utf-8"
+        );
+        let problem = json(&response);
+        assert_eq!(problem["type"], "/problems/conflict");
+        assert_eq!(problem["status"], 409);
+        assert_eq!(
+            problem["errors"],
+            json!([{"field": "username", "message": TAKEN_USERNAME}]),
+            "{look_alike:?}"
+        );
+    }
+    let listed = users.list(None, Default::default()).await.unwrap().users;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].username.as_str(), "admin");
+}
+
+async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
+    let app = app(users.clone());
+    for (email, says) in [
+        ("Someone <victim@example.com>", "bare address"),
+        ("<victim@example.com>", "not a valid email address"),
+        ("victim@[127.0.0.1]", "domain name"),
+        ("victim@localhost", "top-level domain"),
+        ("vic\u{7}tim@example.com", "control"),
+        ("vic\u{200b}tim@example.com", "invisible"),
+        ("\"vic tim\"@example.com", "whitespace"),
+    ] {
+        let body = json!({"username": "victim", "password": STRONG_PASSWORD, "email": email});
+        let response = register(&app, post_json("/api/users", &body)).await;
+        assert_eq!(response.status(), 422, "{email:?}");
+        let problem = json(&response);
+        assert_eq!(problem["type"], "/problems/validation");
+        let errors = problem["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{email:?}: {errors:?}");
+        assert_eq!(errors[0]["field"], "email");
+        let message = errors[0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{email:?}: {message}");
+    }
+    assert!(
+        users
+            .list(None, Default::default())
+            .await
+            .unwrap()
+            .users
+            .is_empty()
+    );
+}
+
 async fn a_rejected_registration_stores_nothing(users: Users) {
     let app = app(users.clone());
     register(
@@ -299,4 +375,6 @@ for_each_backend!(
     a_body_over_16_kib_gets_413_before_anything_else,
     another_method_gets_405_with_allow,
     a_rejected_registration_stores_nothing,
+    a_look_alike_of_a_taken_username_gets_409_saying_so,
+    an_email_that_is_not_a_bare_address_gets_422_saying_why,
 );

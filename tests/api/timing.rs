@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use vimcar::handlers::auth;
-use vimcar::users::{Password, UserRepository};
+use vimcar::users::Password;
 use vimcar_tests::counting::CountingUsers;
 use vimcar_tests::requests::post_json;
 use vimcar_tests::{STRONG_PASSWORD, app, user};
@@ -33,13 +33,14 @@ fn login(username: &str) -> lambda_http::Request {
 
 async fn a_wrong_password_and_an_unknown_user_do_the_same_work(users: Users) {
     let counting = Arc::new(CountingUsers::new(users));
-    let app = app(counting.clone());
+    let store: Users = counting.clone();
+    let app = app(store.clone());
     let hash = app
         .hasher
         .hash(&Password::parse(STRONG_PASSWORD, &[]).unwrap())
         .await
         .unwrap();
-    counting.insert(&user("known"), Some(&hash)).await.unwrap();
+    store.insert(&user("known"), Some(&hash)).await.unwrap();
     counting.take();
 
     let mut work = Vec::new();

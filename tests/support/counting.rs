@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use vimcar::users::{
     AttemptKey, Attempts, Credentials, Cursor, Expiry, Page, PageSize, PasswordHash, RepoError,
-    User, UserRepository, Username,
+    Skeleton, SkeletonOf, User, UserRepository, Username,
 };
 
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
@@ -36,14 +36,19 @@ impl CountingUsers {
 
 #[async_trait]
 impl UserRepository for CountingUsers {
-    async fn upgrade(&self) -> Result<(), RepoError> {
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
         self.note("upgrade");
-        self.inner.upgrade().await
+        self.inner.upgrade_with(skeleton_of).await
     }
 
-    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+    async fn insert_with_skeleton(
+        &self,
+        user: &User,
+        skeleton: &Skeleton,
+        hash: Option<&PasswordHash>,
+    ) -> Result<(), RepoError> {
         self.note("insert");
-        self.inner.insert(user, hash).await
+        self.inner.insert_with_skeleton(user, skeleton, hash).await
     }
 
     async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError> {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 use vimcar::users::dynamodb::DynamoUsers;
-use vimcar::users::{PageSize, User, UserRepository};
+use vimcar::users::{PageSize, Skeleton, User, UserRepository};
 
 /// Where `infra/with-moto` says its server listens.
 pub const ENDPOINT_VAR: &str = "VIMCAR_TEST_DYNAMODB_ENDPOINT";
@@ -79,12 +79,14 @@ impl TestTable {
     }
 }
 
-/// The keys of the three items the backend stores for `user`: the user, its username and its email.
+/// The keys of the four items the backend stores for `user`: the user, its username, its email and its username's
+/// skeleton.
 pub fn keys_of(user: &User) -> BTreeSet<String> {
     BTreeSet::from([
         format!("USER#{}", user.id),
         format!("USERNAME#{}", user.username),
         format!("EMAIL#{}", user.email),
+        format!("SKELETON#{}", Skeleton::of(&user.username).as_str()),
     ])
 }
 
@@ -104,6 +106,47 @@ impl TestTable {
 }
 
 impl TestTable {
+    /// Makes `user` look as the backend stored users before skeletons: no `SKELETON#` item, no `skeleton`
+    /// attribute on the user item.
+    pub async fn forget_skeleton(&self, user: &User) {
+        self.raw
+            .delete_item()
+            .table_name(self.users.table())
+            .key(
+                "pk",
+                AttributeValue::S(format!(
+                    "SKELETON#{}",
+                    Skeleton::of(&user.username).as_str()
+                )),
+            )
+            .send()
+            .await
+            .expect("the skeleton item is deleted");
+        self.raw
+            .update_item()
+            .table_name(self.users.table())
+            .key("pk", AttributeValue::S(format!("USER#{}", user.id)))
+            .update_expression("REMOVE skeleton")
+            .send()
+            .await
+            .expect("the skeleton attribute is removed");
+    }
+
+    /// Every item in the table, each as its attributes in name order, in key order: to compare two states whole.
+    pub async fn all_items(&self) -> Vec<Vec<(String, String)>> {
+        let mut items = Vec::new();
+        for pk in self.stored_keys().await {
+            let item = self.raw_item(&pk).await.expect("a listed item exists");
+            let mut attributes: Vec<(String, String)> = item
+                .into_iter()
+                .map(|(name, value)| (name, format!("{value:?}")))
+                .collect();
+            attributes.sort();
+            items.push(attributes);
+        }
+        items
+    }
+
     /// The item with partition key `pk`, read without the repository.
     pub async fn raw_item(
         &self,

@@ -6,6 +6,7 @@ mod email;
 mod field;
 mod password;
 mod repository;
+mod skeleton;
 mod username;
 
 #[cfg(feature = "sqlite")]
@@ -19,7 +20,8 @@ pub use attempts::{AttemptKey, Attempts, Expiry};
 pub use email::Email;
 pub use field::{FieldError, UniqueField};
 pub use password::{Password, PasswordHash};
-pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, UserRepository};
+pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, SkeletonOf, UserRepository};
+pub use skeleton::Skeleton;
 pub use username::Username;
 
 /// A registered user as the API shows it: never with a password or a hash.

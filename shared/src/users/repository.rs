@@ -6,18 +6,33 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{AttemptKey, Attempts, Expiry, PasswordHash, UniqueField, User, Username};
+use super::{AttemptKey, Attempts, Expiry, PasswordHash, Skeleton, UniqueField, User, Username};
+
+/// Computes a username's skeleton, for a backend that must fill in skeletons of users stored before it kept them.
+pub type SkeletonOf = fn(&Username) -> Skeleton;
 
 /// Stores users. Backends (SQLite, DynamoDB) are adapters behind this trait; nothing above it sees SQL or
 /// DynamoDB attribute values.
+///
+/// Callers use `insert` and `upgrade` (on `dyn UserRepository`, and on each backend's own type), which compute
+/// skeletons and hand them to `insert_with_skeleton` and `upgrade_with`. `insert` and `upgrade` are not methods of
+/// this trait on purpose: every function links every method of it through the vtable, and the skeleton's
+/// confusables table belongs only in the binaries that insert users (register, the admin command).
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Creates or upgrades the storage (SQLite migrations, DynamoDB tables). Running it twice is harmless.
-    async fn upgrade(&self) -> Result<(), RepoError>;
+    /// Creates or upgrades the storage (SQLite migrations, DynamoDB tables), filling in with `skeleton_of` the
+    /// skeletons of users stored before there were any. Running it twice is harmless.
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError>;
 
-    /// Stores a new user. Either the whole user is stored, or nothing is and the error says why; a taken username
-    /// or email gives [`RepoError::Conflict`] naming every taken field.
-    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError>;
+    /// Stores a new user whose username has `skeleton`. Either the whole user is stored, or nothing is and the
+    /// error says why; a taken username or email, or a taken skeleton (a look-alike of a taken username), gives
+    /// [`RepoError::Conflict`] naming every taken field.
+    async fn insert_with_skeleton(
+        &self,
+        user: &User,
+        skeleton: &Skeleton,
+        hash: Option<&PasswordHash>,
+    ) -> Result<(), RepoError>;
 
     /// What logging in needs: the user's id and password hash (`None` when no password was ever set).
     async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError>;
@@ -68,6 +83,22 @@ pub trait UserRepository: Send + Sync {
     async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError>;
 }
 
+impl dyn UserRepository + '_ {
+    /// Stores a new user. Either the whole user is stored, or nothing is and the error says why; a taken username
+    /// or email gives [`RepoError::Conflict`] naming every taken field, and so does a username that looks like a
+    /// taken one (the same [`Skeleton`]).
+    pub async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+        let skeleton = Skeleton::of(&user.username);
+        self.insert_with_skeleton(user, &skeleton, hash).await
+    }
+
+    /// Creates or upgrades the storage (SQLite migrations, DynamoDB tables and skeletons of users stored before).
+    /// Running it twice is harmless.
+    pub async fn upgrade(&self) -> Result<(), RepoError> {
+        self.upgrade_with(Skeleton::of).await
+    }
+}
+
 /// What the repository knows about a user's login.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -78,7 +109,8 @@ pub struct Credentials {
 /// Why the repository could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    /// The username or email (or both) belongs to another user. Listed in field order, without duplicates.
+    /// The username or email (or both) belongs to another user, or the username looks like another user's (the
+    /// same [`super::Skeleton`]). Listed in field order, without duplicates.
     #[error("already taken: {}", .0.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))]
     Conflict(Vec<UniqueField>),
     /// The storage did not answer in time or refused for load; the client may retry later.

@@ -6,29 +6,62 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
+use rusqlite_migration::{HookResult, M, Migrations};
 use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
 use super::{
     AttemptKey, Attempts, Credentials, Cursor, Email, Expiry, Page, PageSize, PasswordHash,
-    RepoError, UniqueField, User, UserRepository, Username, format_timestamp, parse_timestamp,
+    RepoError, Skeleton, SkeletonOf, UniqueField, User, UserRepository, Username, format_timestamp,
+    parse_timestamp,
 };
 
-/// The schema's versions, oldest first. Append; never edit one that has shipped.
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!(
-        "../../migrations/sqlite/0001_create_users.sql"
-    )),
-    M::up(include_str!(
-        "../../migrations/sqlite/0002_create_login_failures.sql"
-    )),
-    M::up(include_str!(
-        "../../migrations/sqlite/0004_login_attempts.sql"
-    )),
-];
+/// The schema's versions, oldest first. Append; never edit one that has shipped. `skeleton_of` fills in the
+/// skeletons of users stored before 0003.
+fn migrations(skeleton_of: SkeletonOf) -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!(
+            "../../migrations/sqlite/0001_create_users.sql"
+        )),
+        M::up(include_str!(
+            "../../migrations/sqlite/0002_create_login_failures.sql"
+        )),
+        M::up_with_hook(
+            include_str!("../../migrations/sqlite/0003_username_skeletons.sql"),
+            move |transaction: &Transaction| fill_skeletons(transaction, skeleton_of),
+        ),
+        M::up(include_str!(
+            "../../migrations/sqlite/0004_login_attempts.sql"
+        )),
+    ])
+}
+
+/// Gives each user without a skeleton its skeleton, oldest first; a user whose skeleton an older one already
+/// holds (look-alikes registered before skeletons existed) keeps none, as 0003_username_skeletons.sql explains.
+fn fill_skeletons(transaction: &Transaction, skeleton_of: SkeletonOf) -> HookResult {
+    let users: Vec<(String, String)> = transaction
+        .prepare("SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, stored) in users {
+        let skeleton = skeleton_of(&Username::renormalised(stored));
+        let filled = transaction.execute(
+            "UPDATE OR IGNORE users SET username_skeleton = ?1 WHERE id = ?2",
+            params![skeleton.as_str(), id],
+        )?;
+        if filled == 0 {
+            tracing::warn!(
+                user_id = id,
+                "username looks like an older user's; left without a skeleton"
+            );
+        }
+    }
+    Ok(())
+}
 
 /// How long a writer waits for another process's lock before the request fails as unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -61,12 +94,23 @@ impl SqliteUsers {
         // WAL lets the three functions and the admin command read while one of them writes.
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        Migrations::from_slice(MIGRATIONS)
+        // SQLite is local only (the Lambda builds leave it out), so linking the skeleton table here costs nothing.
+        migrations(Skeleton::of)
             .to_latest(&mut connection)
             .context("applying SQLite migrations")?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
+    }
+
+    /// [`UserRepository`]'s `insert` on `dyn UserRepository`, for a caller that holds this type.
+    pub async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+        (self as &dyn UserRepository).insert(user, hash).await
+    }
+
+    /// [`UserRepository`]'s `upgrade` on `dyn UserRepository`, for a caller that holds this type.
+    pub async fn upgrade(&self) -> Result<(), RepoError> {
+        (self as &dyn UserRepository).upgrade().await
     }
 
     /// Runs `work` on the connection in a blocking thread, so SQLite's I/O never stalls the async runtime.
@@ -89,9 +133,9 @@ impl SqliteUsers {
 
 #[async_trait]
 impl UserRepository for SqliteUsers {
-    async fn upgrade(&self) -> Result<(), RepoError> {
-        self.with_connection(|connection| {
-            Migrations::from_slice(MIGRATIONS)
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
+        self.with_connection(move |connection| {
+            migrations(skeleton_of)
                 .to_latest(connection)
                 .context("applying SQLite migrations")
                 .map_err(RepoError::Internal)
@@ -99,15 +143,23 @@ impl UserRepository for SqliteUsers {
         .await
     }
 
-    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+    async fn insert_with_skeleton(
+        &self,
+        user: &User,
+        skeleton: &Skeleton,
+        hash: Option<&PasswordHash>,
+    ) -> Result<(), RepoError> {
         let user = user.clone();
+        let skeleton = skeleton.clone();
         let hash = hash.map(|h| h.as_str().to_owned());
         self.with_connection(move |connection| {
             let inserted = connection.execute(
-                "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO users (id, username, username_skeleton, email, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     user.id.to_string(),
                     user.username.as_str(),
+                    skeleton.as_str(),
                     user.email.as_str(),
                     hash,
                     format_timestamp(&user.created_at),
@@ -115,9 +167,9 @@ impl UserRepository for SqliteUsers {
             );
             match inserted {
                 Ok(_) => Ok(()),
-                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                    Err(RepoError::Conflict(taken_fields(connection, &user)?))
-                }
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(
+                    RepoError::Conflict(taken_fields(connection, &user, &skeleton)?),
+                ),
                 Err(e) => Err(storage_error(e, "inserting a user")),
             }
         })
@@ -347,12 +399,21 @@ impl SqliteUsers {
     }
 }
 
-/// Which of the user's unique fields another user already holds.
-fn taken_fields(connection: &Connection, user: &User) -> Result<Vec<UniqueField>, RepoError> {
+/// Which of the user's unique fields another user already holds; a taken skeleton is a taken username.
+fn taken_fields(
+    connection: &Connection,
+    user: &User,
+    skeleton: &Skeleton,
+) -> Result<Vec<UniqueField>, RepoError> {
     let (username_taken, email_taken) = connection
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1), EXISTS (SELECT 1 FROM users WHERE email = ?2)",
-            params![user.username.as_str(), user.email.as_str()],
+            "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 OR username_skeleton = ?2),
+                    EXISTS (SELECT 1 FROM users WHERE email = ?3)",
+            params![
+                user.username.as_str(),
+                skeleton.as_str(),
+                user.email.as_str()
+            ],
             |row| Ok((row.get::<_, bool>(0)?, row.get::<_, bool>(1)?)),
         )
         .map_err(|e| storage_error(e, "finding the conflicting field"))?;
@@ -411,6 +472,83 @@ mod tests {
 
     fn key(n: u8) -> AttemptKey {
         AttemptKey::from_hex(format!("{n:032x}"))
+    }
+
+    /// A user row as schema version 2 (before skeletons) stored it.
+    fn insert_version_2_row(connection: &Connection, user: &User) {
+        connection
+            .execute(
+                "INSERT INTO users (id, username, email, password_hash, created_at) VALUES (?1, ?2, ?3, NULL, ?4)",
+                params![
+                    user.id.to_string(),
+                    user.username.as_str(),
+                    user.email.as_str(),
+                    format_timestamp(&user.created_at),
+                ],
+            )
+            .unwrap();
+    }
+
+    fn user(name: &str) -> User {
+        User::new(
+            Username::parse(name).unwrap(),
+            Email::parse(&format!("{name}@example.com")).unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn migrating_fills_in_skeletons_and_leaves_older_look_alikes_alone() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrations(Skeleton::of)
+            .to_version(&mut connection, 2)
+            .unwrap();
+        let admin = user("admin");
+        let bob = user("bob");
+        // `admin` with a Cyrillic `а`, registered after `admin` while nothing compared skeletons.
+        let look_alike = User::new(
+            Username::parse("\u{430}dmin").unwrap(),
+            Email::parse("impostor@example.com").unwrap(),
+        );
+        for old in [&admin, &bob, &look_alike] {
+            insert_version_2_row(&connection, old);
+        }
+
+        let users = SqliteUsers::from_connection(connection).unwrap();
+        let skeletons: Vec<(String, Option<String>)> = users
+            .with_connection(|connection| {
+                connection
+                    .prepare("SELECT username, username_skeleton FROM users ORDER BY id")
+                    .and_then(|mut statement| {
+                        statement
+                            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                            .collect()
+                    })
+                    .map_err(|e| storage_error(e, "reading skeletons"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            skeletons,
+            [
+                ("admin".to_owned(), Some("adrnin".to_owned())),
+                ("bob".to_owned(), Some("bob".to_owned())),
+                ("\u{430}dmin".to_owned(), None),
+            ]
+        );
+
+        // Both old users keep working; new look-alikes of either are refused.
+        assert!(users.find(&look_alike.username).await.unwrap().is_some());
+        let newcomer = User::new(
+            Username::parse("b\u{43e}b").unwrap(),
+            Email::parse("newcomer@example.com").unwrap(),
+        );
+        assert!(matches!(
+            users.insert(&newcomer, None).await,
+            Err(RepoError::Conflict(fields)) if fields == [UniqueField::Username]
+        ));
+        // Upgrading again changes nothing.
+        users.upgrade().await.unwrap();
+        assert!(users.delete(&look_alike.username).await.unwrap());
     }
 
     #[tokio::test]

@@ -1,4 +1,5 @@
-//! Usernames: normalised so that two spellings of one name cannot both register.
+//! Usernames: normalised so that two spellings of one name cannot both register (and see [`super::Skeleton`] for
+//! two names that merely look alike).
 
 use std::fmt;
 
@@ -10,7 +11,11 @@ pub const MIN_LENGTH: usize = 3;
 /// Most characters in a username.
 pub const MAX_LENGTH: usize = 32;
 
-/// A username: NFC-normalised, lower-cased, 3–32 letters, digits, `.`, `_` or `-`.
+/// A username: NFKC-normalised, lower-cased, 3–32 letters, digits, `.`, `_` or `-`.
+///
+/// NFKC rather than NFC folds compatibility forms into the characters they stand for (fullwidth `ａｄｍｉｎ` is
+/// `admin`, the ligature `ﬁ` is `fi`, a superscript `²` is `2`), so each is the same name as its plain spelling,
+/// not a second account that looks like it. NFKC runs again after lower-casing, which can undo it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Username(String);
@@ -18,7 +23,12 @@ pub struct Username(String);
 impl Username {
     /// Normalises `raw` and checks it, or says what is wrong with it.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let normalised: String = raw.nfc().collect::<String>().to_lowercase().nfc().collect();
+        let normalised: String = raw
+            .nfkc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfkc()
+            .collect();
         let length = normalised.chars().count();
         if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
             return Err(format!(
@@ -39,6 +49,12 @@ impl Username {
     /// Wraps a value the repository stored, which passed [`Self::parse`] when it was written.
     pub(crate) fn from_stored(stored: String) -> Self {
         Self(stored)
+    }
+
+    /// A stored username as [`Self::parse`] reads it today: names stored before NFKC folding may still hold
+    /// compatibility forms, and a skeleton taken for them must be the one their plain spelling has.
+    pub(crate) fn renormalised(stored: String) -> Self {
+        Self::parse(&stored).unwrap_or(Self(stored))
     }
 
     pub fn as_str(&self) -> &str {
@@ -81,6 +97,18 @@ mod tests {
         let decomposed = Username::parse("jose\u{301}").unwrap();
         assert_eq!(composed, decomposed);
         assert_eq!(Username::parse("JOS\u{c9}").unwrap(), composed);
+    }
+
+    #[test]
+    fn a_fullwidth_name_is_the_same_username_as_its_ascii_form() {
+        assert_eq!(Username::parse("ａｄｍｉｎ").unwrap().as_str(), "admin");
+        assert_eq!(Username::parse("ＡＤＭＩＮ").unwrap().as_str(), "admin");
+    }
+
+    #[test]
+    fn ligatures_and_superscripts_are_folded_into_plain_characters() {
+        assert_eq!(Username::parse("\u{fb01}nn").unwrap().as_str(), "finn");
+        assert_eq!(Username::parse("bob\u{b2}").unwrap().as_str(), "bob2");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The three kinds of item in the users table, and their conversion to and from domain values.
+//! The kinds of item in the users table, and their conversion to and from domain values.
 //!
 //! This is the only place that knows attribute names and key formats; the rest of the backend works with the types
 //! below.
@@ -11,8 +11,8 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 use crate::users::{
-    AttemptKey, Attempts, Credentials, Email, PasswordHash, User, Username, format_timestamp,
-    parse_timestamp,
+    AttemptKey, Attempts, Credentials, Email, PasswordHash, Skeleton, User, Username,
+    format_timestamp, parse_timestamp,
 };
 
 /// An item as the SDK reads and writes it.
@@ -34,6 +34,10 @@ pub(super) const CREATED_AT: &str = "created_at";
 pub(super) const USER_ID: &str = "user_id";
 /// On username items only, so that logging in is one read and listing never copies a hash.
 pub(super) const PASSWORD_HASH: &str = "password_hash";
+/// On user items: the username's skeleton, whose `SKELETON#` item the user holds, so that deleting the user finds
+/// that item without computing the skeleton. Absent on users stored before skeletons until `upgrade` fills it in, and
+/// on a look-alike registered before then whose skeleton an older user holds.
+pub(super) const SKELETON: &str = "skeleton";
 
 /// On login-attempt items: attempts counted, the last one's time, and when the item expires (epoch seconds, the
 /// table's TTL attribute).
@@ -41,10 +45,12 @@ pub(super) const ATTEMPTS: &str = "attempts";
 pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 pub(super) const EXPIRES_AT: &str = "expires_at";
 
-const USER_PREFIX: &str = "USER#";
+/// Starts the key of every user item (and of no other kind).
+pub(super) const USER_PREFIX: &str = "USER#";
 const LOGIN_PREFIX: &str = "LOGIN#";
 const USERNAME_PREFIX: &str = "USERNAME#";
 const EMAIL_PREFIX: &str = "EMAIL#";
+const SKELETON_PREFIX: &str = "SKELETON#";
 
 /// A stored item that does not have the shape this code writes. Names the attribute, never its value (which could
 /// be a password hash).
@@ -71,6 +77,11 @@ pub(super) fn username_key(username: &Username) -> Item {
 /// The key of the item that reserves an email address.
 pub(super) fn email_key(email: &Email) -> Item {
     key(format!("{EMAIL_PREFIX}{email}"))
+}
+
+/// The key of the item that reserves a username's skeleton, so that no look-alike of the name registers.
+pub(super) fn skeleton_key(skeleton: &Skeleton) -> Item {
+    key(format!("{SKELETON_PREFIX}{}", skeleton.as_str()))
 }
 
 /// The key of the item counting login attempts under `key` (a keyed hash: no name is ever part of a key).
@@ -132,8 +143,8 @@ fn key(pk: String) -> Item {
     HashMap::from([(PK.to_owned(), AttributeValue::S(pk))])
 }
 
-/// A user's own item: what `get` and `list` read.
-pub(super) fn user_item(user: &User) -> Item {
+/// A user's own item: what `get` and `list` read, and the skeleton its user holds.
+pub(super) fn user_item(user: &User, skeleton: &Skeleton) -> Item {
     let mut item = user_key(user.id);
     item.extend([
         (ID.to_owned(), s(user.id.to_string())),
@@ -141,8 +152,18 @@ pub(super) fn user_item(user: &User) -> Item {
         (USERNAME.to_owned(), s(user.username.as_str())),
         (EMAIL.to_owned(), s(user.email.as_str())),
         (CREATED_AT.to_owned(), s(format_timestamp(&user.created_at))),
+        (SKELETON.to_owned(), s(skeleton.as_str())),
     ]);
     item
+}
+
+/// The skeleton a user item says its user holds, if any.
+pub(super) fn read_user_skeleton(item: &Item) -> Result<Option<Skeleton>, ItemError> {
+    match item.get(SKELETON) {
+        None => Ok(None),
+        Some(AttributeValue::S(skeleton)) => Ok(Some(Skeleton::from_stored(skeleton.clone()))),
+        Some(_) => Err(ItemError::NotAString(SKELETON)),
+    }
 }
 
 /// Reads a user item.
@@ -196,6 +217,24 @@ pub(super) fn email_item(email: &Email, user_id: Uuid) -> Item {
     item
 }
 
+/// The item that reserves `skeleton` for `user_id`. Like an email item, it exists only so that a transaction can
+/// fail when a look-alike of the name is taken.
+pub(super) fn skeleton_item(skeleton: &Skeleton, user_id: Uuid) -> Item {
+    let mut item = skeleton_key(skeleton);
+    item.insert(USER_ID.to_owned(), s(user_id.to_string()));
+    item
+}
+
+/// Reads a skeleton item: the skeleton and its holder.
+#[cfg(test)]
+pub(super) fn read_skeleton(item: &Item) -> Result<(Skeleton, Uuid), ItemError> {
+    let skeleton = prefixed(item, SKELETON_PREFIX)?;
+    Ok((
+        Skeleton::from_stored(skeleton.to_owned()),
+        uuid(item, USER_ID)?,
+    ))
+}
+
 /// Reads an email item: the address and its holder.
 #[cfg(test)]
 pub(super) fn read_email(item: &Item) -> Result<(Email, Uuid), ItemError> {
@@ -236,6 +275,10 @@ mod tests {
         )
     }
 
+    fn alice_skeleton() -> Skeleton {
+        Skeleton::of(&alice().username)
+    }
+
     fn hash() -> PasswordHash {
         PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned())
     }
@@ -243,11 +286,30 @@ mod tests {
     #[test]
     fn a_user_survives_its_round_trip_through_an_item() {
         let user = alice();
-        let item = user_item(&user);
+        let item = user_item(&user, &alice_skeleton());
         assert_eq!(item[PK], s(format!("USER#{}", user.id)));
         assert_eq!(item[LISTING], s("USERS"));
         assert!(!item.contains_key(PASSWORD_HASH));
         assert_eq!(read_user(&item).unwrap(), user);
+        assert_eq!(read_user_skeleton(&item).unwrap(), Some(alice_skeleton()));
+    }
+
+    #[test]
+    fn a_skeleton_item_names_its_holder() {
+        let user = alice();
+        let item = skeleton_item(&alice_skeleton(), user.id);
+        assert_eq!(item[PK], s("SKELETON#alice"));
+        assert!(!item.contains_key(LISTING));
+        assert_eq!(read_skeleton(&item).unwrap(), (alice_skeleton(), user.id));
+    }
+
+    #[test]
+    fn a_user_item_stored_before_skeletons_reads_as_holding_none() {
+        let mut item = user_item(&alice(), &alice_skeleton());
+        item.remove(SKELETON);
+        assert_eq!(read_user_skeleton(&item).unwrap(), None);
+        item.insert(SKELETON.to_owned(), n(1));
+        assert!(read_user_skeleton(&item).is_err());
     }
 
     #[test]
@@ -280,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_malformed_user_item_is_an_error_not_a_panic() {
-        let good = user_item(&alice());
+        let good = user_item(&alice(), &alice_skeleton());
         let mut cases: Vec<(Item, &str)> = Vec::new();
         for name in [PK, ID, USERNAME, EMAIL, CREATED_AT] {
             let mut missing = good.clone();

@@ -1,4 +1,4 @@
-//! The DynamoDB backend: one table, with transactions keeping usernames and emails unique.
+//! The DynamoDB backend: one table, with transactions keeping usernames, their skeletons and emails unique.
 //!
 //! See [`table_design`] for the items and keys. Every call is bounded in time: a slow, throttled or unreachable
 //! DynamoDB gives [`RepoError::Unavailable`] within [`CALL_BUDGET`], never a hang.
@@ -7,6 +7,7 @@ mod client;
 mod errors;
 mod items;
 mod logins;
+mod skeletons;
 mod table;
 mod transactions;
 
@@ -21,8 +22,9 @@ use uuid::Uuid;
 pub use self::client::http_client;
 use self::errors::sdk_error;
 use self::items::{
-    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_username,
-    s, user_item, user_key, username_item, username_key,
+    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user,
+    read_user_skeleton, read_username, s, skeleton_item, skeleton_key, user_item, user_key,
+    username_item, username_key,
 };
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};
 use self::transactions::Outcome;
@@ -30,7 +32,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AttemptKey, Attempts, Credentials, Cursor, Expiry, Page, PageSize, PasswordHash, RepoError,
-    UniqueField, User, UserRepository, Username,
+    Skeleton, SkeletonOf, UniqueField, User, UserRepository, Username,
 };
 
 /// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
@@ -48,7 +50,7 @@ pub struct DynamoUsers {
 
 impl DynamoUsers {
     /// Builds the SDK client for `table`, once per process. `endpoint` points at a local DynamoDB-compatible server;
-    /// `None` is real DynamoDB in the configured region. The table itself is made by [`UserRepository::upgrade`].
+    /// `None` is real DynamoDB in the configured region. The table itself is made by `upgrade` (see [`UserRepository`]).
     pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> anyhow::Result<Self> {
         Ok(Self {
             client: client::build(endpoint).await?,
@@ -65,6 +67,16 @@ impl DynamoUsers {
     /// table: the benchmarks seed it with BatchWriteItem, which no repository operation needs.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// [`UserRepository`]'s `insert` on `dyn UserRepository`, for a caller that holds this type.
+    pub async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+        (self as &dyn UserRepository).insert(user, hash).await
+    }
+
+    /// [`UserRepository`]'s `upgrade` on `dyn UserRepository`, for a caller that holds this type.
+    pub async fn upgrade(&self) -> Result<(), RepoError> {
+        (self as &dyn UserRepository).upgrade().await
     }
 
     async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, RepoError> {
@@ -90,28 +102,42 @@ impl DynamoUsers {
 
 #[async_trait]
 impl UserRepository for DynamoUsers {
-    async fn upgrade(&self) -> Result<(), RepoError> {
-        table::create_if_missing(&self.client, &self.table).await
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
+        table::create_if_missing(&self.client, &self.table).await?;
+        skeletons::fill_in(self, skeleton_of).await
     }
 
-    async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
+    async fn insert_with_skeleton(
+        &self,
+        user: &User,
+        skeleton: &Skeleton,
+        hash: Option<&PasswordHash>,
+    ) -> Result<(), RepoError> {
         bounded(async {
             // The order fixes the cancellation reasons' indexes read below.
             let items = vec![
-                self.put_new(user_item(user))?,
+                self.put_new(user_item(user, skeleton))?,
                 self.put_new(username_item(&user.username, user.id, hash))?,
                 self.put_new(email_item(&user.email, user.id))?,
+                self.put_new(skeleton_item(skeleton, user.id))?,
             ];
             match self.transact(items, "inserting a user").await? {
                 Outcome::Written => Ok(()),
                 Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(
                     RepoError::Internal(anyhow!("user id {} is already stored", user.id)),
                 ),
+                // A taken skeleton is a taken username: a look-alike of another user's name.
                 Outcome::ConditionsFailed(failed) => Err(RepoError::Conflict(
-                    [(1, UniqueField::Username), (2, UniqueField::Email)]
-                        .into_iter()
-                        .filter_map(|(index, field)| failed.contains(&index).then_some(field))
-                        .collect(),
+                    [
+                        (1, UniqueField::Username),
+                        (2, UniqueField::Email),
+                        (3, UniqueField::Username),
+                    ]
+                    .into_iter()
+                    .filter_map(|(index, field)| failed.contains(&index).then_some(field))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 )),
             }
         })
@@ -238,14 +264,20 @@ impl UserRepository for DynamoUsers {
                     return Ok(false);
                 };
                 let holder = read_username(&item).map_err(malformed)?.user_id;
-                let Some(user) = self.get_user(holder).await? else {
+                let Some(user_item) = self.get_item(user_key(holder), "deleting a user").await?
+                else {
                     continue;
                 };
-                let items = vec![
+                let user = read_user(&user_item).map_err(malformed)?;
+                let mut items = vec![
                     self.delete_held(username_key(username), Some(holder))?,
                     self.delete_held(user_key(holder), None)?,
                     self.delete_held(email_key(&user.email), Some(holder))?,
                 ];
+                // The skeleton the user item records; none on a look-alike stored before skeletons.
+                if let Some(skeleton) = read_user_skeleton(&user_item).map_err(malformed)? {
+                    items.push(self.delete_held(skeleton_key(&skeleton), Some(holder))?);
+                }
                 match self.transact(items, "deleting a user").await? {
                     Outcome::Written => return Ok(true),
                     Outcome::ConditionsFailed(_) => continue,
