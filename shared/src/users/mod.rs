@@ -5,6 +5,7 @@ mod email;
 mod field;
 mod password;
 mod repository;
+mod strength;
 mod username;
 
 #[cfg(feature = "sqlite")]
