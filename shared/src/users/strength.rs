@@ -8,8 +8,10 @@
 //! of [`PLAIN_CHARACTERS`] characters without alternative substitutions.
 //!
 //! Seeing only a beginning cannot let a weak password through: whoever guesses the whole has guessed its beginning,
-//! so the whole is at least as hard to guess. The price is the other way round: a password whose beginning is weak
-//! (64 repeated characters, or a short run of look-alike symbols) is refused even if the rest would make it strong.
+//! so the whole is at least as hard to guess. (zxcvbn's arithmetic can disagree at the cut, where it prices the first
+//! half of a dictionary word as random characters; zxcvbn itself cuts at 100 characters the same way.) The price is
+//! the other way round: a password whose beginning is weak (64 repeated characters, or a short run of look-alike
+//! symbols) is refused even if the rest would make it strong.
 
 use zxcvbn::{Entropy, zxcvbn};
 
