@@ -130,6 +130,7 @@ fn token_claims(server: &LambdaWatch) -> vimcar::auth::Claims {
     );
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_issuer(&["vimcar"]);
+    validation.set_audience(&["vimcar-api"]);
     jsonwebtoken::decode::<vimcar::auth::Claims>(
         token.body["access_token"].as_str().unwrap(),
         &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),

@@ -1,24 +1,29 @@
 //! `vimcar-admin`: manage users and the database from a shell, with the same configuration and validation as the
 //! Lambda functions. It replaces the Flask original's `flask shell` and `flask db`.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use vimcar::auth::PasswordHasher;
-use vimcar::config::StorageConfig;
-use vimcar::state::open_repository;
 use vimcar::users::{
     FieldError, NewUser, Password, PasswordRule, RepoError, User, UserRepository, Username,
     format_timestamp,
 };
 
+mod escape;
+mod target;
+
+use escape::escape;
+use target::Target;
+
 /// Manage vimcar's users and database.
 ///
-/// Storage comes from the same environment variables as the functions: USERS_BACKEND, SQLITE_PATH, USERS_TABLE and
-/// DYNAMODB_ENDPOINT.
+/// Storage comes from the same environment variables as the functions: USERS_BACKEND (default sqlite), SQLITE_PATH
+/// (default vimcar.db, said so), USERS_TABLE (required with dynamodb) and DYNAMODB_ENDPOINT. Every command names its
+/// storage on standard error before it acts; only `db upgrade` creates a SQLite database.
 #[derive(Parser)]
 #[command(name = "vimcar-admin", version)]
 struct Cli {
@@ -60,8 +65,13 @@ enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Delete a user and everything stored for it.
-    Delete { username: String },
+    /// Delete a user and everything stored for it, after asking on standard input.
+    Delete {
+        username: String,
+        /// Delete without asking, for scripts.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Set a user's password, read from the first line of standard input.
     SetPassword {
         username: String,
@@ -84,12 +94,17 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
-    let storage = StorageConfig::from_env()?;
-    let users = open_repository(&storage).await?;
+    let target = Target::from_env()?;
+    let opened = target
+        .open(matches!(command, Command::Db(DbCommand::Upgrade)))
+        .await?;
+    let users = opened.users;
+    // On standard error, so that standard output stays the command's result (`users list --json`).
+    eprintln!("vimcar-admin: {}", opened.description);
     match command {
         Command::Db(DbCommand::Upgrade) => {
             users.upgrade().await?;
-            println!("{} is up to date", describe(&storage));
+            println!("{} is up to date", opened.description);
         }
         Command::Users(UsersCommand::List { json }) => list(&users, json).await?,
         Command::Users(UsersCommand::Create {
@@ -122,8 +137,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Users(UsersCommand::Delete { username }) => {
+        Command::Users(UsersCommand::Delete { username, yes }) => {
             let username = parse_username(&username)?;
+            let user = users
+                .find(&username)
+                .await?
+                .with_context(|| format!("there is no user named {username}"))?;
+            if !yes {
+                confirm_delete(&user, &opened.description)?;
+            }
             if !users.delete(&username).await? {
                 bail!("there is no user named {username}");
             }
@@ -175,12 +197,13 @@ async fn list(users: &Arc<dyn UserRepository>, json: bool) -> anyhow::Result<()>
             if json {
                 println!("{}", serde_json::to_string(user)?);
             } else {
+                // Stored before today's rules, a name or an address may hold control or invisible characters.
                 println!(
                     "{:<36}  {:<32}  {:<24}  {}",
                     user.id,
-                    user.username,
+                    escape(user.username.as_str()),
                     format_timestamp(&user.created_at),
-                    user.email
+                    escape(user.email.as_str())
                 );
             }
         }
@@ -193,6 +216,36 @@ async fn list(users: &Arc<dyn UserRepository>, json: bool) -> anyhow::Result<()>
         println!("{count} user(s)");
     }
     Ok(())
+}
+
+/// Shows `user` and where it is stored, and asks; only `y` or `yes` on standard input proceeds.
+fn confirm_delete(user: &User, target: &str) -> anyhow::Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    write!(
+        stderr,
+        "Delete user {} (id {}, email {}, created {}) from {target}? [y/N] ",
+        escape(user.username.as_str()),
+        user.id,
+        escape(user.email.as_str()),
+        format_timestamp(&user.created_at),
+    )?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer from standard input")?;
+    if read == 0 {
+        writeln!(stderr)?;
+        bail!(
+            "no answer on standard input: {} was not deleted (pass --yes to delete without asking)",
+            user.username
+        );
+    }
+    match answer.trim().to_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => bail!("{} was not deleted", user.username),
+    }
 }
 
 fn parse_username(raw: &str) -> anyhow::Result<Username> {
@@ -231,12 +284,5 @@ fn repo_error(error: RepoError) -> anyhow::Error {
                 .collect(),
         ),
         other => other.into(),
-    }
-}
-
-fn describe(storage: &StorageConfig) -> String {
-    match storage {
-        StorageConfig::Sqlite { path } => format!("SQLite database {}", path.display()),
-        StorageConfig::DynamoDb { table, .. } => format!("DynamoDB table {table}"),
     }
 }

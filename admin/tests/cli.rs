@@ -17,10 +17,19 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new() -> Self {
+    /// A directory without a database in it.
+    fn empty() -> Self {
         let dir = std::env::temp_dir().join(format!("vimcar-admin-{}", uuid_like()));
         std::fs::create_dir_all(&dir).unwrap();
         Self { dir }
+    }
+
+    /// A directory with an up-to-date database, as `db upgrade` leaves it.
+    fn new() -> Self {
+        let scratch = Self::empty();
+        let output = scratch.run(&["db", "upgrade"], None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        scratch
     }
 
     fn db(&self) -> PathBuf {
@@ -55,11 +64,26 @@ fn uuid_like() -> String {
 }
 
 fn run(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vimcar-admin"))
+    run_with(&[("SQLITE_PATH", db.to_str().unwrap())], None, args, stdin)
+}
+
+/// Runs vimcar-admin with only `env` (and PATH) set, in `dir` if given.
+fn run_with(
+    env: &[(&str, &str)],
+    dir: Option<&Path>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vimcar-admin"));
+    command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SQLITE_PATH", db)
+        .envs(env.iter().copied());
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,7 +129,7 @@ async fn verifies(db: &Path, username: &str, password: &str) -> bool {
 
 #[test]
 fn db_upgrade_creates_the_database_and_is_harmless_twice() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::empty();
     for _ in 0..2 {
         let output = scratch.run(&["db", "upgrade"], None);
         assert!(output.status.success(), "{}", stderr(&output));
@@ -278,15 +302,245 @@ fn a_taken_username_or_email_is_named() {
 }
 
 #[test]
-fn delete_removes_the_user_and_says_when_there_is_none() {
+fn delete_with_yes_removes_the_user_and_says_when_there_is_none() {
     let scratch = Scratch::new();
     scratch.create("alice");
-    let output = scratch.run(&["users", "delete", "Alice"], None);
+    // --yes reads nothing from standard input.
+    let output = scratch.run(&["users", "delete", "Alice", "--yes"], None);
     assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("deleted alice"));
     assert!(stdout(&scratch.run(&["users", "list"], None)).contains("0 user(s)"));
-    let output = scratch.run(&["users", "delete", "alice"], None);
+    let output = scratch.run(&["users", "delete", "alice", "--yes"], None);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("there is no user named alice"));
+}
+
+#[test]
+fn delete_shows_the_user_and_the_database_and_asks_first() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    let output = scratch.run(&["users", "delete", "alice"], Some("y\n"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let prompt = stderr(&output);
+    assert!(
+        prompt.contains("Delete user alice (id ")
+            && prompt.contains("email alice@example.com")
+            && prompt.contains(&format!("from SQLite database {}", scratch.db().display()))
+            && prompt.contains("[y/N]"),
+        "{prompt}"
+    );
+    assert!(stdout(&scratch.run(&["users", "list"], None)).contains("0 user(s)"));
+}
+
+#[test]
+fn only_y_or_yes_deletes() {
+    let scratch = Scratch::new();
+    for (answer, deletes) in [
+        ("y\n", true),
+        ("yes\n", true),
+        ("YES\r\n", true),
+        (" y \n", true),
+        ("n\n", false),
+        ("\n", false),
+        ("no\n", false),
+        ("yes please\n", false),
+        ("yy\n", false),
+        ("", false),
+    ] {
+        scratch.create("alice");
+        let output = scratch.run(&["users", "delete", "alice"], Some(answer));
+        let listed = stdout(&scratch.run(&["users", "list"], None));
+        if deletes {
+            assert!(output.status.success(), "{answer:?}: {}", stderr(&output));
+            assert!(listed.contains("0 user(s)"), "{answer:?}");
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{answer:?}");
+            assert!(
+                stderr(&output).contains("alice was not deleted"),
+                "{answer:?}: {}",
+                stderr(&output)
+            );
+            assert!(listed.contains("1 user(s)"), "{answer:?}");
+            let output = scratch.run(&["users", "delete", "alice", "--yes"], None);
+            assert!(output.status.success(), "{}", stderr(&output));
+        }
+    }
+}
+
+#[test]
+fn no_answer_at_all_deletes_nothing_and_says_how_to_skip_the_question() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    let output = scratch.run(&["users", "delete", "alice"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no answer on standard input: alice was not deleted (pass --yes"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&scratch.run(&["users", "list"], None)).contains("1 user(s)"));
+}
+
+#[test]
+fn every_command_names_its_database_on_stderr_before_acting() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    // A relative SQLITE_PATH is shown absolute: the operator sees which file, wherever they stand.
+    let env = [("SQLITE_PATH", "admin.db")];
+    let expected = format!(
+        "vimcar-admin: SQLite database {} (from SQLITE_PATH)",
+        scratch.db().display()
+    );
+    for args in [
+        &["db", "upgrade"][..],
+        &["users", "list"],
+        &["users", "list", "--json"],
+        &[
+            "users",
+            "create",
+            "--username",
+            "bob",
+            "--email",
+            "bob@example.com",
+        ],
+        &["users", "delete", "bob", "--yes"],
+    ] {
+        let output = run_with(&env, Some(&scratch.dir), args, None);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output).lines().next(),
+            Some(expected.as_str()),
+            "{args:?}"
+        );
+        assert!(!stdout(&output).contains("vimcar-admin:"), "{args:?}");
+    }
+}
+
+#[test]
+fn without_sqlite_path_the_default_is_named_and_only_db_upgrade_creates_it() {
+    let scratch = Scratch::empty();
+    let default = scratch.dir.join("vimcar.db");
+    let output = run_with(&[], Some(&scratch.dir), &["users", "list"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!(
+            "there is no SQLite database {} (SQLITE_PATH is not set",
+            default.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!default.exists());
+
+    let output = run_with(&[], Some(&scratch.dir), &["db", "upgrade"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "vimcar-admin: SQLite database {} (SQLITE_PATH is not set: the functions' default",
+            default.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert!(default.exists());
+}
+
+#[test]
+fn no_command_but_db_upgrade_creates_a_database() {
+    let scratch = Scratch::empty();
+    let cases: [(&[&str], Option<&str>); 4] = [
+        (&["users", "list"], None),
+        (
+            &[
+                "users",
+                "create",
+                "--username",
+                "alice",
+                "--email",
+                "alice@example.com",
+            ],
+            None,
+        ),
+        (&["users", "delete", "alice", "--yes"], None),
+        (
+            &["users", "set-password", "alice", "--password-stdin"],
+            Some(PASSWORD),
+        ),
+    ];
+    for (args, stdin) in cases {
+        let output = scratch.run(args, stdin);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains("create it with `vimcar-admin db upgrade`"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!scratch.db().exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn dynamodb_without_a_table_name_is_a_clear_error() {
+    let output = run_with(
+        &[("USERS_BACKEND", "dynamodb")],
+        None,
+        &["users", "list"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("USERS_BACKEND=dynamodb needs USERS_TABLE"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_dynamodb_table_is_named_with_its_endpoint_and_region() {
+    let endpoint = vimcar_tests::dynamodb::endpoint();
+    let table = vimcar_tests::dynamodb::fresh_table_name();
+    let env = [
+        ("USERS_BACKEND", "dynamodb"),
+        ("USERS_TABLE", table.as_str()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+        ("AWS_REGION", "eu-central-1"),
+    ];
+    let output = run_with(&env, None, &["db", "upgrade"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).lines().next(),
+        Some(format!("vimcar-admin: DynamoDB table {table} at {endpoint}/eu-central-1").as_str())
+    );
+}
+
+#[test]
+fn list_escapes_control_and_invisible_characters_in_stored_names() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    // As a user stored before today's rules could be: the functions' rules refuse these now.
+    let connection = rusqlite::Connection::open(scratch.db()).unwrap();
+    connection
+        .execute(
+            "UPDATE users SET username = ?1, email = ?2",
+            ["ali\u{1b}[2Jce\u{202e}", "al\u{200b}ice@example.com\n"],
+        )
+        .unwrap();
+    drop(connection);
+    let table = stdout(&scratch.run(&["users", "list"], None));
+    assert!(
+        table.contains("ali\\u{001b}[2Jce\\u{202e}")
+            && table.contains("al\\u{200b}ice@example.com\\u{000a}"),
+        "{table}"
+    );
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{202e}') && !table.contains('\u{200b}')
+    );
+    assert_eq!(table.lines().count(), 3, "{table}");
+
+    // JSON lines are escaped by serde and keep the stored text exactly.
+    let json = stdout(&scratch.run(&["users", "list", "--json"], None));
+    let user: serde_json::Value = serde_json::from_str(json.trim_end()).unwrap();
+    assert_eq!(user["username"], "ali\u{1b}[2Jce\u{202e}");
 }
 
 #[test]

@@ -277,6 +277,20 @@ fn parts(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fixture: &Fixture
         let context = ["bench-parse", "bench-parse@example.com", "bench-parse"];
         b.iter(|| Password::parse(black_box(PASSWORD), &context).unwrap());
     });
+    // The costliest passwords against the ordinary one above (shared/src/users/strength.rs): 128 repeats of one
+    // character, the costliest once the estimate is bounded, and look-alike symbols, which cost seconds unbounded.
+    // The first is refused and the second accepted; either way, what is measured is what a client can make a request
+    // cost.
+    for (name, unit) in [
+        ("password_strength_worst", "4"),
+        ("password_strength_look_alikes", "4@8({[<3691!|70$5+%2"),
+    ] {
+        let worst: String = unit.repeat(128).chars().take(128).collect();
+        group.bench_function(name, |b| {
+            let context = ["bench-parse", "bench-parse@example.com", "bench-parse"];
+            b.iter(|| Password::parse(black_box(&worst), &context).is_ok());
+        });
+    }
 
     // What the auth handler makes of its body before touching storage: the body, the throttle's account name and
     // the username.

@@ -44,6 +44,7 @@ async fn good_credentials_get_a_token_for_that_user(users: Users) {
     let token = body["access_token"].as_str().unwrap();
     let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_issuer(&["vimcar"]);
+    validation.set_audience(&["vimcar-api"]);
     let claims = decode::<Claims>(
         token,
         &DecodingKey::from_secret(SECRET.as_bytes()),
@@ -54,10 +55,10 @@ async fn good_credentials_get_a_token_for_that_user(users: Users) {
     assert_eq!(claims.sub.to_string(), id);
     assert_eq!(claims.exp - claims.iat, 300);
     assert_eq!(claims.nbf, claims.iat);
-    assert_eq!(
-        jsonwebtoken::decode_header(token).unwrap().alg,
-        jsonwebtoken::Algorithm::HS256
-    );
+    assert_eq!(claims.aud, "vimcar-api");
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
 }
 
 async fn the_username_is_normalised_as_at_registration(users: Users) {

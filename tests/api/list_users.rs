@@ -116,11 +116,16 @@ async fn invalid_and_expired_tokens_get_401(users: Users) {
     let app = app(users);
     let token = token_for_alice(&app).await;
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = |exp: u64| json!({"sub": uuid::Uuid::now_v7(), "iat": now - 600, "nbf": now - 600, "exp": exp, "iss": "vimcar"});
+    let claims = |exp: u64| json!({"sub": uuid::Uuid::now_v7(), "iat": now - 600, "nbf": now - 600, "exp": exp, "iss": "vimcar", "aud": "vimcar-api"});
+    // Typed as `auth` types its tokens, so that each case fails for its own flaw.
+    let typed = Header {
+        typ: Some("at+jwt".into()),
+        ..Header::default()
+    };
     let key = EncodingKey::from_secret(SECRET.as_bytes());
-    let expired = encode(&Header::default(), &claims(now - 300), &key).unwrap();
+    let expired = encode(&typed, &claims(now - 300), &key).unwrap();
     let foreign = encode(
-        &Header::default(),
+        &typed,
         &claims(now + 300),
         &EncodingKey::from_secret(b"another secret, 32 bytes or more"),
     )

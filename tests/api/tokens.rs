@@ -59,47 +59,43 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
     let (id, genuine) = alice(&app).await;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = |change: &dyn Fn(&mut Value)| {
-        let mut claims =
-            json!({"sub": id, "iat": now, "nbf": now, "exp": now + 300, "iss": "vimcar"});
+        let mut claims = json!({"sub": id, "iat": now, "nbf": now, "exp": now + 300, "iss": "vimcar", "aud": "vimcar-api"});
         change(&mut claims);
         claims
     };
     let good = claims(&|_| ());
-    let with = |configure: &dyn Fn(&mut Header)| {
+    // The header `auth` issues, changed by `configure`.
+    let typed = |configure: &dyn Fn(&mut Header)| {
         let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some("at+jwt".into());
         configure(&mut header);
-        signed(header, &good, SECRET)
+        header
     };
+    let with = |configure: &dyn Fn(&mut Header)| signed(typed(configure), &good, SECRET);
     let parts: Vec<&str> = genuine.split('.').collect();
     let cases: Vec<(&str, String)> = vec![
         (
             "alg none",
             format!(
                 "{}.{}.",
-                b64(&json!({"alg": "none", "typ": "JWT"})),
+                b64(&json!({"alg": "none", "typ": "at+jwt"})),
                 b64(&good)
             ),
         ),
-        (
-            "alg HS384",
-            signed(Header::new(Algorithm::HS384), &good, SECRET),
-        ),
-        (
-            "alg HS512",
-            signed(Header::new(Algorithm::HS512), &good, SECRET),
-        ),
+        ("alg HS384", with(&|h| h.alg = Algorithm::HS384)),
+        ("alg HS512", with(&|h| h.alg = Algorithm::HS512)),
         (
             "alg RS256",
-            forged(json!({"alg": "RS256", "typ": "JWT"}), &good),
+            forged(json!({"alg": "RS256", "typ": "at+jwt"}), &good),
         ),
         (
             "alg ES256",
-            forged(json!({"alg": "ES256", "typ": "JWT"}), &good),
+            forged(json!({"alg": "ES256", "typ": "at+jwt"}), &good),
         ),
         (
             "jwk header",
             forged(
-                json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AAAA"}}),
+                json!({"alg": "HS256", "typ": "at+jwt", "jwk": {"kty": "oct", "k": "AAAA"}}),
                 &good,
             ),
         ),
@@ -126,12 +122,12 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
         ),
         (
             "another secret",
-            signed(Header::default(), &good, "another secret that is 32 bytes+"),
+            signed(typed(&|_| ()), &good, "another secret that is 32 bytes+"),
         ),
         (
             "no exp",
             signed(
-                Header::default(),
+                typed(&|_| ()),
                 &claims(&|c| {
                     c.as_object_mut().unwrap().remove("exp");
                 }),
@@ -141,7 +137,7 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
         (
             "exp past",
             signed(
-                Header::default(),
+                typed(&|_| ()),
                 &claims(&|c| c["exp"] = (now - 60).into()),
                 SECRET,
             ),
@@ -149,7 +145,7 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
         (
             "nbf future",
             signed(
-                Header::default(),
+                typed(&|_| ()),
                 &claims(&|c| c["nbf"] = (now + 60).into()),
                 SECRET,
             ),
@@ -157,7 +153,7 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
         (
             "iat future",
             signed(
-                Header::default(),
+                typed(&|_| ()),
                 &claims(&|c| c["iat"] = (now + 60).into()),
                 SECRET,
             ),
@@ -165,10 +161,34 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
         (
             "wrong iss",
             signed(
-                Header::default(),
+                typed(&|_| ()),
                 &claims(&|c| c["iss"] = "evil".into()),
                 SECRET,
             ),
+        ),
+        (
+            "no aud",
+            signed(
+                typed(&|_| ()),
+                &claims(&|c| {
+                    c.as_object_mut().unwrap().remove("aud");
+                }),
+                SECRET,
+            ),
+        ),
+        (
+            "another aud",
+            signed(
+                typed(&|_| ()),
+                &claims(&|c| c["aud"] = "another-api".into()),
+                SECRET,
+            ),
+        ),
+        ("no typ", with(&|h| h.typ = None)),
+        ("typ JWT", with(&|h| h.typ = Some("JWT".into()))),
+        (
+            "typ of an ID token",
+            with(&|h| h.typ = Some("id+jwt".into())),
         ),
         (
             "8 KB token",

@@ -6,4 +6,4 @@ pub mod throttle;
 mod token;
 
 pub use hasher::{PasswordHasher, Verification};
-pub use token::{AccessToken, Claims, ISSUER, TokenError, Tokens};
+pub use token::{AUDIENCE, AccessToken, Claims, ISSUER, TYPE, TokenError, Tokens};

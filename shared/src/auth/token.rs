@@ -14,6 +14,12 @@ use crate::config::TokenConfig;
 
 /// The `iss` claim of every token, and the only one accepted.
 pub const ISSUER: &str = "vimcar";
+/// The `aud` claim of every token, and the only one accepted: the user API the token is for (RFC 8725 §3.9). A
+/// token some other vimcar service issued with this key for another audience does not pass here.
+pub const AUDIENCE: &str = "vimcar-api";
+/// The `typ` header of every token, and the only one accepted: an RFC 9068 access token, which no other kind of JWT
+/// (an ID token, a signed request) can be mistaken for (RFC 8725 §3.11).
+pub const TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY: Duration = Duration::from_secs(5);
 /// Longest token accepted; anything longer is refused before any parsing.
@@ -28,6 +34,7 @@ pub struct Claims {
     pub nbf: u64,
     pub exp: u64,
     pub iss: String,
+    pub aud: String,
 }
 
 /// A freshly issued token. Its text never appears in `Debug` output.
@@ -72,7 +79,8 @@ impl Tokens {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "sub"]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -95,8 +103,9 @@ impl Tokens {
             nbf: now,
             exp: now + self.ttl.as_secs(),
             iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let token = encode(&header(), &claims, &self.encoding)?;
         Ok(AccessToken {
             token: SecretString::from(token),
             expires_in: self.ttl,
@@ -111,6 +120,7 @@ impl Tokens {
         // Only the exact header this API issues: no key material or key ids that could steer verification.
         let header = decode_header(token).map_err(|_| TokenError::Invalid)?;
         if header.alg != Algorithm::HS256
+            || header.typ.as_deref() != Some(TYPE)
             || header.jku.is_some()
             || header.jwk.is_some()
             || header.kid.is_some()
@@ -131,6 +141,14 @@ impl Tokens {
             return Err(TokenError::Invalid);
         }
         Ok(claims)
+    }
+}
+
+/// The header of every token issued: HS256 and [`TYPE`].
+fn header() -> Header {
+    Header {
+        typ: Some(TYPE.to_owned()),
+        ..Header::new(Algorithm::HS256)
     }
 }
 
@@ -160,6 +178,7 @@ mod tests {
         let now = jsonwebtoken::get_current_timestamp();
         let mut claims = serde_json::json!({
             "sub": Uuid::now_v7(), "iat": now, "nbf": now, "exp": now + 300, "iss": ISSUER,
+            "aud": AUDIENCE,
         });
         change(&mut claims);
         claims
@@ -173,6 +192,7 @@ mod tests {
         let claims = tokens.verify(issued.token.expose_secret()).unwrap();
         assert_eq!(claims.sub, user);
         assert_eq!(claims.iss, ISSUER);
+        assert_eq!(claims.aud, AUDIENCE);
         assert_eq!(claims.exp - claims.iat, 300);
         assert_eq!(claims.nbf, claims.iat);
         assert_eq!(issued.expires_in, Duration::from_secs(300));
@@ -195,7 +215,7 @@ mod tests {
             &claims_with(|c| {
                 c["exp"] = serde_json::json!(jsonwebtoken::get_current_timestamp() - 60)
             }),
-            Header::new(Algorithm::HS256),
+            header(),
             SECRET,
         );
         assert_eq!(tokens(SECRET).verify(&token), Err(TokenError::Expired));
@@ -231,12 +251,23 @@ mod tests {
                 }),
             ),
             ("wrong iss", Box::new(|c| c["iss"] = "someone-else".into())),
+            (
+                "no aud",
+                Box::new(|c| {
+                    c.as_object_mut().unwrap().remove("aud");
+                }),
+            ),
+            ("wrong aud", Box::new(|c| c["aud"] = "vimcar-admin".into())),
+            (
+                "aud a list with another audience",
+                Box::new(|c| c["aud"] = serde_json::json!(["vimcar-admin"])),
+            ),
             ("nbf ahead", Box::new(move |c| c["nbf"] = (now + 60).into())),
             ("iat ahead", Box::new(move |c| c["iat"] = (now + 60).into())),
             ("sub not a uuid", Box::new(|c| c["sub"] = "1".into())),
         ];
         for (name, change) in cases {
-            let token = sign(&claims_with(change), Header::new(Algorithm::HS256), SECRET);
+            let token = sign(&claims_with(change), header(), SECRET);
             assert_eq!(
                 tokens(SECRET).verify(&token),
                 Err(TokenError::Invalid),
@@ -253,7 +284,7 @@ mod tests {
                 c["nbf"] = ahead.into();
                 c["iat"] = ahead.into();
             }),
-            Header::new(Algorithm::HS256),
+            header(),
             SECRET,
         );
         assert!(tokens(SECRET).verify(&token).is_ok());
@@ -262,18 +293,45 @@ mod tests {
     #[test]
     fn other_algorithms_and_key_headers_are_invalid() {
         let claims = claims_with(|_| ());
-        let mut with_kid = Header::new(Algorithm::HS256);
+        let mut with_kid = header();
         with_kid.kid = Some("1".into());
-        let mut with_jku = Header::new(Algorithm::HS256);
+        let mut with_jku = header();
         with_jku.jku = Some("http://127.0.0.1/keys".into());
+        // Typed as issued, so that each is refused for its algorithm.
+        let with_alg = |alg| Header { alg, ..header() };
         for header in [
-            Header::new(Algorithm::HS384),
-            Header::new(Algorithm::HS512),
+            with_alg(Algorithm::HS384),
+            with_alg(Algorithm::HS512),
             with_kid,
             with_jku,
         ] {
             let token = sign(&claims, header, SECRET);
             assert_eq!(tokens(SECRET).verify(&token), Err(TokenError::Invalid));
+        }
+    }
+
+    #[test]
+    fn an_issued_token_is_typed_as_an_access_token() {
+        let issued = tokens(SECRET).issue(Uuid::now_v7()).unwrap();
+        let header = decode_header(issued.token.expose_secret()).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(header.alg, Algorithm::HS256);
+    }
+
+    #[test]
+    fn a_token_without_the_access_token_type_is_invalid() {
+        let claims = claims_with(|_| ());
+        for typ in [None, Some("JWT"), Some("id+jwt"), Some("at+jwt+x")] {
+            let header = Header {
+                typ: typ.map(str::to_owned),
+                ..header()
+            };
+            let token = sign(&claims, header, SECRET);
+            assert_eq!(
+                tokens(SECRET).verify(&token),
+                Err(TokenError::Invalid),
+                "{typ:?}"
+            );
         }
     }
 
@@ -297,7 +355,7 @@ mod tests {
         let issued = tokens.issue(Uuid::now_v7()).unwrap();
         let text = issued.token.expose_secret();
         let mut parts: Vec<String> = text.split('.').map(str::to_owned).collect();
-        parts[1] = sign(&claims_with(|_| ()), Header::new(Algorithm::HS256), SECRET)
+        parts[1] = sign(&claims_with(|_| ()), header(), SECRET)
             .split('.')
             .nth(1)
             .unwrap()

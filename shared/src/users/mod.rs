@@ -7,6 +7,7 @@ mod field;
 mod password;
 mod repository;
 mod skeleton;
+mod strength;
 mod username;
 
 #[cfg(feature = "sqlite")]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use zxcvbn::{Score, zxcvbn};
+use zxcvbn::Score;
 
 /// Fewest characters (Unicode code points) in a password.
 pub const MIN_LENGTH: usize = 12;
@@ -31,7 +31,7 @@ impl Password {
                 "must be at most {MAX_LENGTH} characters long, not {length}"
             ));
         }
-        let estimate = zxcvbn(raw, context);
+        let estimate = super::strength::estimate(raw, context);
         if estimate.score() < MIN_SCORE {
             // zxcvbn's feedback is already phrased for people: "This is a very common password." and so on.
             let mut reason = "is too easy to guess.".to_owned();
