@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use vimcar::users::renders_as_nothing;
+
 /// `text` with every control, invisible or non-space whitespace character as `\u{…}`, and `\` as `\\`, so that
 /// what is printed shows what is stored and nothing else.
 pub fn escape(text: &str) -> String {
@@ -11,47 +13,13 @@ pub fn escape(text: &str) -> String {
     for c in text.chars() {
         if c == '\\' {
             escaped.push_str("\\\\");
-        } else if c.is_control() || (c.is_whitespace() && c != ' ') || is_invisible(c) {
+        } else if c.is_control() || (c.is_whitespace() && c != ' ') || renders_as_nothing(c) {
             write!(escaped, "\\u{{{:04x}}}", u32::from(c)).expect("writing to a String");
         } else {
             escaped.push(c);
         }
     }
     escaped
-}
-
-/// Unicode's format characters (category Cf: zero-width spaces and joiners, bidirectional controls, the byte order
-/// mark, tags) and the letters and blanks that render as nothing.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{ad}'
-            | '\u{34f}'
-            | '\u{600}'..='\u{605}'
-            | '\u{61c}'
-            | '\u{6dd}'
-            | '\u{70f}'
-            | '\u{890}'..='\u{891}'
-            | '\u{8e2}'
-            | '\u{115f}'..='\u{1160}'
-            | '\u{17b4}'..='\u{17b5}'
-            | '\u{180b}'..='\u{180f}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{206f}'
-            | '\u{2800}'
-            | '\u{3164}'
-            | '\u{fe00}'..='\u{fe0f}'
-            | '\u{feff}'
-            | '\u{ffa0}'
-            | '\u{fff0}'..='\u{fffb}'
-            | '\u{110bd}'
-            | '\u{110cd}'
-            | '\u{13430}'..='\u{1343f}'
-            | '\u{1bca0}'..='\u{1bca3}'
-            | '\u{1d173}'..='\u{1d17a}'
-            | '\u{e0000}'..='\u{e0fff}'
-    )
 }
 
 #[cfg(test)]

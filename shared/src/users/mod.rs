@@ -18,7 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use attempts::{AttemptKey, Attempts, Expiry};
-pub use email::Email;
+pub use email::{Email, renders_as_nothing};
 pub use field::{FieldError, UniqueField};
 pub use password::{Password, PasswordHash};
 pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, SkeletonOf, UserRepository};

@@ -17,6 +17,14 @@ const TRANSIENT_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
+/// Whether a conditional write failed its condition, which callers answer as a plain "no" rather than an error.
+pub(super) fn condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
 /// Maps an SDK failure to the repository's error. Timeouts, connection failures, throttling and 5xx answers are
 /// [`RepoError::Unavailable`] (the client may retry); everything else is a fault.
 pub(super) fn sdk_error<E>(error: SdkError<E, HttpResponse>, doing: &str) -> RepoError

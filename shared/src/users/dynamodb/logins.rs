@@ -4,7 +4,7 @@ use anyhow::anyhow;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
-use super::errors::sdk_error;
+use super::errors::{condition_failed, sdk_error};
 use super::items::{
     ATTEMPTS, EXPIRES_AT, LAST_ATTEMPT_AT, attempt_item, attempt_key, n, read_attempts, s,
 };
@@ -13,15 +13,6 @@ use crate::users::{AttemptKey, Attempts, Expiry, RepoError, format_timestamp};
 
 /// Tries of a count whose expired counter another attempt replaces at the same moment.
 const RESERVE_TRIES: u32 = 3;
-
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    error: &aws_sdk_dynamodb::error::SdkError<E>,
-) -> bool {
-    error
-        .as_service_error()
-        .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code)
-        == Some("ConditionalCheckFailedException")
-}
 
 /// One atomic `ADD` on a live counter, answering the whole old item (`ALL_OLD`: `UPDATED_OLD` leaves out attributes
 /// whose value did not change); a counter past its expiry (which TTL deletes only
@@ -61,7 +52,7 @@ pub(super) async fn reserve(
             Ok(output) => {
                 return read_attempts(&output.attributes.unwrap_or_default()).map_err(malformed);
             }
-            Err(error) if is_condition_failure(&error) => {}
+            Err(error) if condition_failed(&error) => {}
             Err(error) => return Err(sdk_error(error, DOING)),
         }
         let replaced = users
@@ -77,7 +68,7 @@ pub(super) async fn reserve(
         match replaced {
             Ok(_) => return Ok(Attempts::default()),
             // Another attempt made a fresh counter first: count on it.
-            Err(error) if is_condition_failure(&error) => {}
+            Err(error) if condition_failed(&error) => {}
             Err(error) => return Err(sdk_error(error, DOING)),
         }
     }
@@ -102,7 +93,7 @@ pub(super) async fn release(users: &DynamoUsers, key: &AttemptKey) -> Result<(),
         .await;
     match released {
         Ok(_) => Ok(()),
-        Err(error) if is_condition_failure(&error) => Ok(()),
+        Err(error) if condition_failed(&error) => Ok(()),
         Err(error) => Err(sdk_error(error, "releasing a login attempt")),
     }
 }

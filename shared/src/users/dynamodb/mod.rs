@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
 pub use self::client::http_client;
-use self::errors::sdk_error;
+use self::errors::{condition_failed, sdk_error};
 use self::items::{
     ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user,
     read_user_skeleton, read_username, s, skeleton_item, skeleton_key, user_item, user_key,
@@ -90,6 +90,36 @@ impl DynamoUsers {
             .await
             .map_err(|e| sdk_error(e, doing))?
             .item)
+    }
+
+    /// One UpdateItem of the hash on `username`'s item: while it is still `current`, or, without one, whenever the
+    /// user exists. Answers whether it wrote.
+    async fn update_hash(
+        &self,
+        username: &Username,
+        hash: &PasswordHash,
+        current: Option<&PasswordHash>,
+        doing: &str,
+    ) -> Result<bool, RepoError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(username_key(username)))
+            .update_expression("SET #hash = :hash")
+            .expression_attribute_names("#hash", PASSWORD_HASH)
+            .expression_attribute_values(":hash", s(hash.as_str()));
+        let update = match current {
+            None => update.condition_expression("attribute_exists(pk)"),
+            Some(current) => update
+                .condition_expression("#hash = :current")
+                .expression_attribute_values(":current", s(current.as_str())),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if condition_failed(&error) => Ok(false),
+            Err(error) => Err(sdk_error(error, doing)),
+        }
     }
 
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
@@ -225,31 +255,7 @@ impl UserRepository for DynamoUsers {
         username: &Username,
         hash: &PasswordHash,
     ) -> Result<bool, RepoError> {
-        bounded(async {
-            let updated = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(username_key(username)))
-                .update_expression("SET #hash = :hash")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#hash", PASSWORD_HASH)
-                .expression_attribute_values(":hash", s(hash.as_str()))
-                .send()
-                .await;
-            match updated {
-                Ok(_) => Ok(true),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(error) => Err(sdk_error(error, "setting a password")),
-            }
-        })
-        .await
+        bounded(self.update_hash(username, hash, None, "setting a password")).await
     }
 
     /// Reads which items belong to the user, then deletes them all in one transaction conditioned on what was read:
@@ -297,32 +303,7 @@ impl UserRepository for DynamoUsers {
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, RepoError> {
-        bounded(async {
-            let replaced = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(username_key(username)))
-                .update_expression("SET #hash = :new")
-                .condition_expression("#hash = :current")
-                .expression_attribute_names("#hash", PASSWORD_HASH)
-                .expression_attribute_values(":new", s(new.as_str()))
-                .expression_attribute_values(":current", s(current.as_str()))
-                .send()
-                .await;
-            match replaced {
-                Ok(_) => Ok(true),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(error) => Err(sdk_error(error, "replacing a password hash")),
-            }
-        })
-        .await
+        bounded(self.update_hash(username, new, Some(current), "replacing a password hash")).await
     }
 
     async fn reserve_login_attempt(
