@@ -11,6 +11,12 @@ use super::Users;
 /// What a client hears about a username that is taken, or that looks like one that is.
 const TAKEN_USERNAME: &str = "is already taken, or looks like a name that is";
 
+/// Asserts that no user was stored: a refused registration writes nothing.
+async fn assert_nothing_stored(users: &Users) {
+    let page = users.list(None, Default::default()).await.unwrap();
+    assert!(page.users.is_empty(), "{:?}", page.users);
+}
+
 fn alice() -> serde_json::Value {
     json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"})
 }
@@ -243,14 +249,7 @@ async fn a_body_over_16_kib_gets_413_before_anything_else(users: Users) {
         );
     }
     assert_eq!(app.hasher.verifications(), 0);
-    assert!(
-        users
-            .list(None, Default::default())
-            .await
-            .unwrap()
-            .users
-            .is_empty()
-    );
+    assert_nothing_stored(&users).await;
 }
 
 async fn another_method_gets_405_with_allow(users: Users) {
@@ -324,14 +323,7 @@ async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
         let message = errors[0]["message"].as_str().unwrap();
         assert!(message.contains(says), "{email:?}: {message}");
     }
-    assert!(
-        users
-            .list(None, Default::default())
-            .await
-            .unwrap()
-            .users
-            .is_empty()
-    );
+    assert_nothing_stored(&users).await;
 }
 
 async fn a_rejected_registration_stores_nothing(users: Users) {
@@ -349,14 +341,7 @@ async fn a_rejected_registration_stores_nothing(users: Users) {
         post_raw("/api/users", Some("application/json"), "{oops"),
     )
     .await;
-    assert!(
-        users
-            .list(None, Default::default())
-            .await
-            .unwrap()
-            .users
-            .is_empty()
-    );
+    assert_nothing_stored(&users).await;
 }
 
 for_each_backend!(
