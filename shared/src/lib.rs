@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod users;

@@ -1,17 +1,6 @@
-//! The `auth` Lambda function: builds the shared state once, then serves requests with its handler.
-
-use lambda_http::{Error, Request, run, service_fn};
-use vimcar::AppState;
+//! The `auth` Lambda function: its entry in the registry, served.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    vimcar::telemetry::init();
-    let state = AppState::from_env().await.inspect_err(|error| {
-        tracing::error!(error = format!("{error:#}"), "auth cannot start");
-    })?;
-    let state = &state;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(vimcar::handlers::auth(state, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    vimcar::routes::serve(&vimcar::routes::AUTH).await
 }

@@ -1,0 +1,113 @@
+//! The registry: every Lambda function, the routes it serves, its handler, the DynamoDB actions it may call, and
+//! its memory and timeout. This is the one place these facts are written.
+//!
+//! Everything else is derived from it or held to it by one test (`tests/deployment/registry.rs`): the functions'
+//! packages under `functions/`, the `cargo lambda watch` router in the workspace `Cargo.toml`, the functions,
+//! events and IAM actions of `template.yaml`, the paths of `openapi.yaml`, and the benchmarks. Each function's
+//! `main.rs` is one line, [`serve`] of its entry here. `CONTRIBUTING.md` lists the steps for a new route.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use lambda_http::{Body, Error, Request, Response, run, service_fn};
+
+use crate::handlers;
+use crate::state::AppState;
+
+/// A request handler: always answers (a Lambda `Err` would reach the client as a bodiless 502).
+pub type Handler =
+    for<'a> fn(&'a AppState, Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+
+/// One Lambda function.
+pub struct Function {
+    /// Its package, binary and `target/lambda/<name>/` directory, and its name in the router.
+    pub name: &'static str,
+    /// Its logical id in `template.yaml`.
+    pub resource: &'static str,
+    /// The routes API Gateway sends it.
+    pub routes: &'static [Route],
+    pub handler: Handler,
+    /// The DynamoDB actions its role allows (`dynamodb:<Action>`); the template narrows each to the keys and
+    /// attributes the function touches.
+    pub dynamodb: &'static [&'static str],
+    /// `MemorySize` in MB, which also sets its CPU share; the template says why each is what it is.
+    pub memory_mb: u32,
+    /// `Timeout` in seconds.
+    pub timeout_s: u32,
+}
+
+/// An HTTP method and path, as API Gateway matches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// `POST /api/users`.
+pub const REGISTER: Function = Function {
+    name: "register",
+    resource: "RegisterFunction",
+    routes: &[Route {
+        method: "POST",
+        path: "/api/users",
+    }],
+    handler: |state, request| Box::pin(handlers::register(state, request)),
+    dynamodb: &["PutItem"],
+    memory_mb: 1769,
+    timeout_s: 10,
+};
+
+/// `POST /auth`.
+pub const AUTH: Function = Function {
+    name: "auth",
+    resource: "AuthFunction",
+    routes: &[Route {
+        method: "POST",
+        path: "/auth",
+    }],
+    handler: |state, request| Box::pin(handlers::auth(state, request)),
+    dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
+    memory_mb: 1769,
+    timeout_s: 25,
+};
+
+/// `GET /api/users`.
+pub const LIST_USERS: Function = Function {
+    name: "list-users",
+    resource: "ListUsersFunction",
+    routes: &[Route {
+        method: "GET",
+        path: "/api/users",
+    }],
+    handler: |state, request| Box::pin(handlers::list_users(state, request)),
+    dynamodb: &["GetItem", "Query"],
+    memory_mb: 512,
+    timeout_s: 15,
+};
+
+/// Every function, in the order the README lists their routes.
+pub const FUNCTIONS: &[Function] = &[REGISTER, AUTH, LIST_USERS];
+
+/// The function named `name`.
+pub fn function(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|function| function.name == name)
+}
+
+/// A function's whole `main`: telemetry, the state built once from the environment, then requests until the
+/// runtime stops.
+pub async fn serve(function: &'static Function) -> Result<(), Error> {
+    crate::telemetry::init();
+    let state = AppState::from_env().await.inspect_err(|error| {
+        tracing::error!(
+            error = format!("{error:#}"),
+            "{} cannot start",
+            function.name
+        );
+    })?;
+    let state = &state;
+    let handler = function.handler;
+    run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(handler(state, request).await)
+    }))
+    .await
+}
