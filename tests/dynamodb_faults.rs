@@ -12,8 +12,11 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 use vimcar::AppState;
 use vimcar::handlers;
-use vimcar::users::dynamodb::CALL_BUDGET;
-use vimcar::users::{RepoError, UserRepository, Username};
+use vimcar::storage::StoreError;
+use vimcar::storage::dynamodb::CALL_BUDGET;
+use vimcar::users::UserStoreExt;
+use vimcar::users::Username;
+use vimcar_tests::Backend;
 use vimcar_tests::dynamodb::TestTable;
 use vimcar_tests::faults::{Moto, Proxy};
 use vimcar_tests::requests::{get_with_token, header, json, post_json};
@@ -38,7 +41,7 @@ async fn register(app: &AppState, name: &str) -> Response<Body> {
 
 async fn token(app: &AppState, name: &str) -> String {
     let body = json!({"username": name, "password": STRONG_PASSWORD});
-    let response = handlers::auth(app, post_json("/auth", &body)).await;
+    let response = handlers::log_in(app, post_json("/auth", &body)).await;
     assert_eq!(response.status(), 200, "{}", json(&response));
     json(&response)["access_token"].as_str().unwrap().to_owned()
 }
@@ -56,12 +59,15 @@ async fn listed_names(app: &AppState, token: &str) -> Vec<String> {
 fn assert_503_with_retry_after(response: &Response<Body>) {
     assert_eq!(response.status(), 503, "{}", json(response));
     assert_eq!(header(response, "retry-after"), "1");
-    assert_eq!(header(response, "content-type"), vimcar::http::PROBLEM_JSON);
+    assert_eq!(
+        header(response, "content-type"),
+        vimcar::response::PROBLEM_JSON
+    );
 }
 
-fn assert_unavailable<T: Debug>(result: Result<T, RepoError>) {
+fn assert_unavailable<T: Debug>(result: Result<T, StoreError>) {
     assert!(
-        matches!(result, Err(RepoError::Unavailable(_))),
+        matches!(result, Err(StoreError::Unavailable(_))),
         "{result:?}"
     );
 }
@@ -75,7 +81,7 @@ async fn refused_connections_are_unavailable_and_write_nothing() {
     let moto = Moto::start();
     let mut proxy = Proxy::start(moto.addr()).await;
     let table = TestTable::create(&proxy.url()).await;
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
     let app = app(Arc::clone(&users));
     assert_eq!(register(&app, "alice").await.status(), 201);
     let token = token(&app, "alice").await;
@@ -100,7 +106,7 @@ async fn refused_connections_are_unavailable_and_write_nothing() {
 async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_only() {
     let moto = Moto::start();
     let table = TestTable::create(&moto.url()).await;
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
     let app = app(Arc::clone(&users));
     assert_eq!(register(&app, "alice").await.status(), 201);
     let token = token(&app, "alice").await;
@@ -112,7 +118,7 @@ async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_o
         timed(users.insert(&bob, None)),
         timed(register(&app, "carol")),
         timed(listing),
-        timed(users.find(&alice)),
+        timed(users.by_username(&alice)),
     );
     moto.resume();
     assert_unavailable(inserted);

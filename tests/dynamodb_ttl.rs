@@ -1,8 +1,10 @@
 //! Login-attempt counters on DynamoDB carry the table's TTL attribute, and the table deletes by it: throttling state
 //! never grows without bound.
 
-use vimcar::auth::throttle::{LoginThrottle, SOURCE_RECORD_EXPIRES_AFTER, Source};
-use vimcar::users::{Expiry, UserRepository};
+use vimcar::login_attempts::Expiry;
+use vimcar::login_attempts::LoginAttempts;
+use vimcar::login_attempts::throttle::{LoginThrottle, SOURCE_RECORD_EXPIRES_AFTER, Source};
+use vimcar::users::UserStoreExt;
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 
 #[tokio::test]
@@ -15,7 +17,7 @@ async fn login_attempt_counters_expire_by_the_tables_ttl() {
     let keys = throttle.keys("nobody", Source::Unknown);
     table
         .users
-        .reserve_login_attempt(
+        .reserve(
             &keys.source,
             now,
             Expiry::AfterLast(SOURCE_RECORD_EXPIRES_AFTER),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use vimcar::users::UserStoreExt;
 use vimcar_tests::server::LambdaWatch;
 use vimcar_tests::{SECRET, STRONG_PASSWORD};
 
@@ -119,7 +120,7 @@ fn readme_flow(server: &LambdaWatch) {
 }
 
 /// The token the flow above would get, checked with the secret the test gave the emulator.
-fn token_claims(server: &LambdaWatch) -> vimcar::auth::Claims {
+fn token_claims(server: &LambdaWatch) -> vimcar::tokens::Claims {
     let agent = client();
     let login = json!({"username": "foo", "password": STRONG_PASSWORD});
     let token = post(&agent, &format!("{}/auth", server.base_url()), &login);
@@ -131,7 +132,7 @@ fn token_claims(server: &LambdaWatch) -> vimcar::auth::Claims {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
     validation.set_issuer(&["vimcar"]);
     validation.set_audience(&["vimcar-api"]);
-    jsonwebtoken::decode::<vimcar::auth::Claims>(
+    jsonwebtoken::decode::<vimcar::tokens::Claims>(
         token.body["access_token"].as_str().unwrap(),
         &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
         &validation,
@@ -170,7 +171,10 @@ fn the_readme_flow_works_over_http_on_dynamodb() {
     };
     // What `vimcar-admin db upgrade` does before `make dev` serves.
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let users = vimcar::state::open_repository(&storage).await.unwrap();
+        let users = vimcar::storage::Storage::open(&storage)
+            .await
+            .unwrap()
+            .users;
         users.upgrade().await.unwrap();
     });
     let server = LambdaWatch::start(&[

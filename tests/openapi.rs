@@ -10,7 +10,9 @@ use http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use vimcar::ApiError;
-use vimcar::users::{FieldError, UniqueField};
+use vimcar::error::FieldError;
+use vimcar::users::UniqueField;
+use vimcar::users::UserStoreExt;
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
 use vimcar_tests::server::cargo_metadata;
 use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
@@ -288,7 +290,7 @@ fn binary_post(path: &str, content_type: &str, bytes: Vec<u8>) -> Request {
 /// status that does not need a broken store or a throttled account (those are checked above).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_answers_of_every_function_fit_the_spec() {
-    use vimcar::handlers::{auth, list_users, register};
+    use vimcar::handlers::{list_users, log_in, register};
 
     let spec = Spec::load();
     let users = sqlite_users().await;
@@ -331,7 +333,7 @@ async fn real_answers_of_every_function_fit_the_spec() {
         spec.check(&register_op, &response);
     }
 
-    let logged_in = auth(&app, post_json("/auth", &login)).await;
+    let logged_in = log_in(&app, post_json("/auth", &login)).await;
     assert_eq!(logged_in.status(), 200);
     spec.check(&auth_op, &logged_in);
     let token = json(&logged_in)["access_token"]
@@ -353,7 +355,7 @@ async fn real_answers_of_every_function_fit_the_spec() {
         (post_json("/auth", &json!({"username": "foo"})), 422),
         (request("GET", "/auth", &[]), 405),
     ] {
-        let response = auth(&app, request).await;
+        let response = log_in(&app, request).await;
         assert_eq!(response.status(), status);
         spec.check(&auth_op, &response);
     }

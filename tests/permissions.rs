@@ -16,9 +16,10 @@ use http::StatusCode;
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
 use std::sync::Arc;
-use vimcar::auth::throttle::Source;
-use vimcar::users::dynamodb::LISTING_INDEX;
-use vimcar::users::{PasswordHash, UserRepository, Username};
+use vimcar::login_attempts::throttle::Source;
+use vimcar::storage::dynamodb::LISTING_INDEX;
+use vimcar::users::{PasswordHash, Username};
+use vimcar_tests::Backend;
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 use vimcar_tests::requests::{get_with_token, json, post_json};
 
@@ -423,7 +424,7 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
     let table = TestTable::create(&endpoint()).await;
     let name = table.users.table().to_owned();
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
     let app = vimcar_tests::app(users.clone());
     let recorder = Recorder::new();
 
@@ -441,9 +442,9 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     // an expired counter (replaced by a fresh one), and a success with an outdated hash (upgraded).
     let alice = Username::parse("alice").unwrap();
     recorder.start();
-    let wrong = vimcar::handlers::auth(&app, login("alice", "not the right password")).await;
-    let unknown = vimcar::handlers::auth(&app, login("nobody", PASSWORD)).await;
-    let right = vimcar::handlers::auth(&app, login("alice", PASSWORD)).await;
+    let wrong = vimcar::handlers::log_in(&app, login("alice", "not the right password")).await;
+    let unknown = vimcar::handlers::log_in(&app, login("nobody", PASSWORD)).await;
+    let right = vimcar::handlers::log_in(&app, login("alice", PASSWORD)).await;
     let mut calls = recorder.stop(&name);
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
@@ -472,8 +473,8 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     let old = outdated_hash(PASSWORD);
     assert!(users.set_password(&alice, &old).await.unwrap());
     recorder.start();
-    let wrong = vimcar::handlers::auth(&app, login("alice", "not the right password")).await;
-    let right = vimcar::handlers::auth(&app, login("alice", PASSWORD)).await;
+    let wrong = vimcar::handlers::log_in(&app, login("alice", "not the right password")).await;
+    let right = vimcar::handlers::log_in(&app, login("alice", PASSWORD)).await;
     calls.extend(recorder.stop(&name));
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(right.status(), StatusCode::OK);

@@ -5,7 +5,7 @@ use http::HeaderMap;
 use http::header::{AUTHORIZATION, HeaderValue};
 use proptest::prelude::*;
 use unicode_normalization::is_nfkc;
-use vimcar::http::bearer_token;
+use vimcar::request::bearer_token;
 use vimcar::users::{Email, Password, Username};
 
 /// Characters that exercise normalisation and case: ASCII of every class, accented letters composed and

@@ -4,13 +4,16 @@
 use std::sync::Arc;
 
 use tokio::sync::Barrier;
-use vimcar::users::{Email, PageSize, RepoError, UniqueField, User, UserRepository, Username};
+use vimcar::storage::StoreError;
+use vimcar::users::UserStoreExt;
+use vimcar::users::{Email, PageSize, UniqueField, User, Username};
+use vimcar_tests::Backend;
 use vimcar_tests::dynamodb::{TestTable, endpoint, keys_of};
 use vimcar_tests::{sqlite_users, user};
 
 const CONTENDERS: usize = 32;
 
-type Users = Arc<dyn UserRepository>;
+type Users = Arc<dyn Backend>;
 
 /// Inserts every user at once (as far as a barrier can make it) and answers who won. Asserts that exactly one
 /// insert succeeded and every other one was a conflict on `field` alone.
@@ -32,7 +35,7 @@ async fn race(users: &Users, contenders: Vec<User>, field: UniqueField) -> User 
     for task in tasks {
         match task.await.expect("an insert task panicked") {
             (contender, Ok(())) => winners.push(contender),
-            (_, Err(RepoError::Conflict(fields))) => assert_eq!(fields, [field]),
+            (_, Err(StoreError::Conflict(fields))) => assert_eq!(fields, [field]),
             (_, Err(other)) => panic!("expected a conflict on {}, got {other:?}", field.name()),
         }
     }
@@ -41,7 +44,7 @@ async fn race(users: &Users, contenders: Vec<User>, field: UniqueField) -> User 
     let all = users.list(None, PageSize::new(100).unwrap()).await.unwrap();
     assert_eq!(all.users, std::slice::from_ref(&winner));
     assert_eq!(
-        users.find(&winner.username).await.unwrap(),
+        users.by_username(&winner.username).await.unwrap(),
         Some(winner.clone())
     );
     winner
@@ -97,9 +100,9 @@ fn look_alikes() -> Vec<User> {
 async fn losers_reserved_nothing(users: &Users, winner: &User, contenders: &[User]) {
     for loser in contenders.iter().filter(|c| c.id != winner.id) {
         if loser.username != winner.username {
-            assert_eq!(users.find(&loser.username).await.unwrap(), None);
+            assert_eq!(users.by_username(&loser.username).await.unwrap(), None);
         }
-        assert_eq!(users.get(loser.id).await.unwrap(), None);
+        assert_eq!(users.by_id(loser.id).await.unwrap(), None);
     }
 }
 

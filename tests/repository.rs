@@ -1,15 +1,18 @@
-//! The repository behaviour suite: written once against the `UserRepository` trait and run on every backend.
+//! The repository behaviour suite: written once against the `UserStore` trait and run on every backend.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use vimcar::users::{
-    AttemptKey, Attempts, Cursor, Email, Expiry, PageSize, PasswordHash, RepoError, UniqueField,
-    User, UserRepository, Username,
-};
+use vimcar::login_attempts::AttemptKey;
+use vimcar::login_attempts::Attempts;
+use vimcar::login_attempts::Expiry;
+use vimcar::storage::StoreError;
+use vimcar::users::UserStoreExt;
+use vimcar::users::{Cursor, Email, PageSize, PasswordHash, UniqueField, User, Username};
+use vimcar_tests::Backend;
 use vimcar_tests::user;
 
-type Users = Arc<dyn UserRepository>;
+type Users = Arc<dyn Backend>;
 
 fn hash(text: &str) -> PasswordHash {
     PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${text}"))
@@ -31,9 +34,9 @@ async fn an_inserted_user_can_be_read_back_every_way(users: Users) {
     let alice = user("alice");
     users.insert(&alice, Some(&hash("a"))).await.unwrap();
 
-    assert_eq!(users.get(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(users.by_id(alice.id).await.unwrap(), Some(alice.clone()));
     assert_eq!(
-        users.find(&alice.username).await.unwrap(),
+        users.by_username(&alice.username).await.unwrap(),
         Some(alice.clone())
     );
     let credentials = users.credentials(&alice.username).await.unwrap().unwrap();
@@ -45,8 +48,8 @@ async fn an_inserted_user_can_be_read_back_every_way(users: Users) {
 async fn unknown_users_are_absent(users: Users) {
     users.insert(&user("alice"), None).await.unwrap();
     let nobody = Username::parse("nobody").unwrap();
-    assert_eq!(users.get(user("nobody").id).await.unwrap(), None);
-    assert_eq!(users.find(&nobody).await.unwrap(), None);
+    assert_eq!(users.by_id(user("nobody").id).await.unwrap(), None);
+    assert_eq!(users.by_username(&nobody).await.unwrap(), None);
     assert!(users.credentials(&nobody).await.unwrap().is_none());
 }
 
@@ -58,7 +61,7 @@ async fn a_taken_username_is_a_conflict_and_writes_nothing(users: Users) {
 
     let err = users.insert(&impostor, Some(&hash("b"))).await.unwrap_err();
     assert!(
-        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+        matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Username]),
         "{err:?}"
     );
     assert_eq!(all_users(&users).await, vec![alice.clone()]);
@@ -78,11 +81,17 @@ async fn a_taken_email_is_a_conflict_and_writes_nothing(users: Users) {
 
     let err = users.insert(&impostor, None).await.unwrap_err();
     assert!(
-        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Email]),
+        matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Email]),
         "{err:?}"
     );
     assert_eq!(all_users(&users).await, vec![alice]);
-    assert!(users.find(&impostor.username).await.unwrap().is_none());
+    assert!(
+        users
+            .by_username(&impostor.username)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // The username of the failed attempt is still free.
     users.insert(&user("mallory"), None).await.unwrap();
 }
@@ -95,7 +104,7 @@ async fn a_conflict_on_both_fields_names_both(users: Users) {
     twin.email = alice.email.clone();
     let err = users.insert(&twin, None).await.unwrap_err();
     assert!(
-        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
+        matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
         "{err:?}"
     );
 }
@@ -114,12 +123,18 @@ async fn a_look_alike_of_a_taken_username_is_a_conflict_and_writes_nothing(users
 
     let err = users.insert(&look_alike, None).await.unwrap_err();
     assert!(
-        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+        matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Username]),
         "{err:?}"
     );
     assert_eq!(all_users(&users).await, vec![admin.clone()]);
-    assert!(users.find(&look_alike.username).await.unwrap().is_none());
-    assert!(users.get(look_alike.id).await.unwrap().is_none());
+    assert!(
+        users
+            .by_username(&look_alike.username)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(users.by_id(look_alike.id).await.unwrap().is_none());
     // Neither its username nor its email was reserved by the failed attempt.
     let mut retry = user("impostor");
     retry.email = look_alike.email.clone();
@@ -137,7 +152,7 @@ async fn a_look_alike_with_a_taken_email_names_both_fields(users: Users) {
     };
     let err = users.insert(&twin, None).await.unwrap_err();
     assert!(
-        matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
+        matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Username, UniqueField::Email]),
         "{err:?}"
     );
 }
@@ -185,13 +200,13 @@ async fn setting_a_password_replaces_the_hash(users: Users) {
         stored_hash(&users, &alice.username).await,
         Some(hash("newer"))
     );
-    assert_eq!(users.get(alice.id).await.unwrap(), Some(alice));
+    assert_eq!(users.by_id(alice.id).await.unwrap(), Some(alice));
 }
 
 async fn setting_the_password_of_an_unknown_user_changes_nothing(users: Users) {
     let nobody = Username::parse("nobody").unwrap();
     assert!(!users.set_password(&nobody, &hash("x")).await.unwrap());
-    assert!(users.find(&nobody).await.unwrap().is_none());
+    assert!(users.by_username(&nobody).await.unwrap().is_none());
     assert!(all_users(&users).await.is_empty());
 }
 
@@ -202,14 +217,17 @@ async fn deleting_a_user_frees_its_username_and_email(users: Users) {
     users.insert(&bob, None).await.unwrap();
 
     assert!(users.delete(&alice.username).await.unwrap());
-    assert_eq!(users.get(alice.id).await.unwrap(), None);
+    assert_eq!(users.by_id(alice.id).await.unwrap(), None);
     assert!(users.credentials(&alice.username).await.unwrap().is_none());
     assert_eq!(all_users(&users).await, vec![bob]);
     assert!(!users.delete(&alice.username).await.unwrap());
 
     let again = user("alice");
     users.insert(&again, None).await.unwrap();
-    assert_eq!(users.find(&again.username).await.unwrap(), Some(again));
+    assert_eq!(
+        users.by_username(&again.username).await.unwrap(),
+        Some(again)
+    );
 }
 
 async fn pages_list_every_user_exactly_once_in_registration_order(users: Users) {
@@ -298,7 +316,7 @@ async fn stored_values_keep_their_normalised_form(users: Users) {
     );
     users.insert(&odd, None).await.unwrap();
     let found = users
-        .find(&Username::parse("jos\u{e9}").unwrap())
+        .by_username(&Username::parse("jos\u{e9}").unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -316,65 +334,52 @@ const DAY: Expiry = Expiry::AfterLast(chrono::TimeDelta::hours(24));
 
 async fn counts(users: &Users, key: &AttemptKey, now: chrono::DateTime<chrono::Utc>) -> u32 {
     // Counting once more answers the count so far.
-    users
-        .reserve_login_attempt(key, now, DAY)
-        .await
-        .unwrap()
-        .count
+    users.reserve(key, now, DAY).await.unwrap().count
 }
 
 async fn login_attempts_count_up_until_cleared(users: Users) {
     let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3);
     let alice = key("alice");
     for expected in 0..3 {
-        let before = users.reserve_login_attempt(&alice, now, DAY).await.unwrap();
+        let before = users.reserve(&alice, now, DAY).await.unwrap();
         assert_eq!(before.count, expected);
         if expected > 0 {
             assert_eq!(before.last_at, Some(now));
             assert_eq!(before.expires_at, Some(DAY.expires_at(now, now)));
         }
     }
-    users.clear_login_attempts(&alice).await.unwrap();
+    users.clear(&alice).await.unwrap();
     assert_eq!(
-        users.reserve_login_attempt(&alice, now, DAY).await.unwrap(),
+        users.reserve(&alice, now, DAY).await.unwrap(),
         Attempts::default()
     );
-    users.clear_login_attempts(&alice).await.unwrap();
-    users.clear_login_attempts(&alice).await.unwrap();
+    users.clear(&alice).await.unwrap();
+    users.clear(&alice).await.unwrap();
 }
 
 async fn a_release_takes_one_attempt_back_and_never_goes_below_zero(users: Users) {
     let now = chrono::Utc::now();
     let alice = key("alice");
     for _ in 0..3 {
-        users.reserve_login_attempt(&alice, now, DAY).await.unwrap();
+        users.reserve(&alice, now, DAY).await.unwrap();
     }
-    users.release_login_attempt(&alice).await.unwrap();
+    users.release(&alice).await.unwrap();
     assert_eq!(counts(&users, &alice, now).await, 2);
     for _ in 0..5 {
-        users.release_login_attempt(&alice).await.unwrap();
+        users.release(&alice).await.unwrap();
     }
     assert_eq!(counts(&users, &alice, now).await, 0);
     // Releasing a counter that does not exist creates none.
-    users.release_login_attempt(&key("bob")).await.unwrap();
+    users.release(&key("bob")).await.unwrap();
     assert_eq!(counts(&users, &key("bob"), now).await, 0);
 }
 
 async fn login_attempts_are_counted_per_key(users: Users) {
     let now = chrono::Utc::now();
     users.insert(&user("alice"), None).await.unwrap();
-    users
-        .reserve_login_attempt(&key("a"), now, DAY)
-        .await
-        .unwrap();
-    users
-        .reserve_login_attempt(&key("b"), now, DAY)
-        .await
-        .unwrap();
-    users
-        .reserve_login_attempt(&key("b"), now, DAY)
-        .await
-        .unwrap();
+    users.reserve(&key("a"), now, DAY).await.unwrap();
+    users.reserve(&key("b"), now, DAY).await.unwrap();
+    users.reserve(&key("b"), now, DAY).await.unwrap();
     assert_eq!(counts(&users, &key("a"), now).await, 1);
     assert_eq!(counts(&users, &key("b"), now).await, 2);
     // Throttling records are no users.
@@ -386,15 +391,12 @@ async fn a_counter_expires_a_day_after_its_last_attempt(users: Users) {
     let long_ago = now - chrono::TimeDelta::hours(25);
     let alice = key("alice");
     for _ in 0..4 {
-        users
-            .reserve_login_attempt(&alice, long_ago, DAY)
-            .await
-            .unwrap();
+        users.reserve(&alice, long_ago, DAY).await.unwrap();
     }
     assert_eq!(counts(&users, &alice, long_ago).await, 4);
     // Counting starts afresh, not from the expired five.
     assert_eq!(
-        users.reserve_login_attempt(&alice, now, DAY).await.unwrap(),
+        users.reserve(&alice, now, DAY).await.unwrap(),
         Attempts::default()
     );
     assert_eq!(counts(&users, &alice, now).await, 1);
@@ -404,21 +406,12 @@ async fn a_window_keeps_the_expiry_its_first_attempt_set(users: Users) {
     let hour = Expiry::AfterFirst(chrono::TimeDelta::hours(1));
     let start = chrono::Utc::now();
     let alice = key("alice");
-    users
-        .reserve_login_attempt(&alice, start, hour)
-        .await
-        .unwrap();
+    users.reserve(&alice, start, hour).await.unwrap();
     let later = start + chrono::TimeDelta::minutes(50);
-    let before = users
-        .reserve_login_attempt(&alice, later, hour)
-        .await
-        .unwrap();
+    let before = users.reserve(&alice, later, hour).await.unwrap();
     assert_eq!(before.count, 1);
     assert_eq!(before.expires_at, Some(hour.expires_at(start, start)));
-    let before = users
-        .reserve_login_attempt(&alice, later, hour)
-        .await
-        .unwrap();
+    let before = users.reserve(&alice, later, hour).await.unwrap();
     assert_eq!(
         before.expires_at,
         Some(hour.expires_at(start, start)),
@@ -427,10 +420,7 @@ async fn a_window_keeps_the_expiry_its_first_attempt_set(users: Users) {
     // Past the window, a new one starts.
     let next_window = start + chrono::TimeDelta::minutes(61);
     assert_eq!(
-        users
-            .reserve_login_attempt(&alice, next_window, hour)
-            .await
-            .unwrap(),
+        users.reserve(&alice, next_window, hour).await.unwrap(),
         Attempts::default()
     );
 }
@@ -439,13 +429,7 @@ async fn concurrent_attempts_each_see_a_different_count(users: Users) {
     let now = chrono::Utc::now();
     let attempts = (0..16).map(|_| {
         let users = users.clone();
-        tokio::spawn(async move {
-            users
-                .reserve_login_attempt(&key("alice"), now, DAY)
-                .await
-                .unwrap()
-                .count
-        })
+        tokio::spawn(async move { users.reserve(&key("alice"), now, DAY).await.unwrap().count })
     });
     let mut seen = Vec::new();
     for attempt in attempts {
@@ -542,7 +526,8 @@ behaviour_suite!(dynamodb, vimcar_tests::dynamodb_users);
 mod dynamodb_skeleton_backfill {
     use std::collections::BTreeSet;
 
-    use vimcar::users::{Email, RepoError, UniqueField, User, UserRepository, Username};
+    use vimcar::storage::StoreError;
+    use vimcar::users::{Email, UniqueField, User, UserStore, UserStoreExt, Username};
     use vimcar_tests::dynamodb::{TestTable, endpoint, keys_of};
     use vimcar_tests::user;
 
@@ -603,7 +588,7 @@ mod dynamodb_skeleton_backfill {
         };
         let err = users.insert(&newcomer, None).await.unwrap_err();
         assert!(
-            matches!(&err, RepoError::Conflict(f) if f == &[UniqueField::Username]),
+            matches!(&err, StoreError::Conflict(f) if f == &[UniqueField::Username]),
             "{err:?}"
         );
         assert!(users.delete(&look_alike.username).await.unwrap());

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::{AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement};
 use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
-use vimcar::users::dynamodb::table_design;
+use vimcar::storage::dynamodb::table_design;
 
 const TEMPLATE: &str = include_str!("../template.yaml");
 

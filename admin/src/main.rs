@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use vimcar::auth::PasswordHasher;
+use vimcar::accounts;
+use vimcar::passwords::PasswordHasher;
 use vimcar::users::{
-    FieldError, NewUser, Password, PasswordRule, RepoError, User, UserRepository, Username,
+    Invalid, NewUser, Password, PasswordRule, User, UserStore, UserStoreExt, Username,
     format_timestamp,
 };
 
@@ -119,18 +120,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 password.as_deref(),
                 PasswordRule::Optional,
             )
-            .map_err(field_errors)?;
-            let hash = match &new_user.password {
-                Some(password) => Some(PasswordHasher::new()?.hash(password).await?),
-                None => None,
-            };
-            let user = User::new(new_user.username, new_user.email);
-            users
-                .insert(&user, hash.as_ref())
+            .map_err(invalid)?;
+            let has_password = new_user.password.is_some();
+            let user = accounts::register(&*users, &PasswordHasher::new()?, new_user)
                 .await
-                .map_err(repo_error)?;
+                .map_err(register_error)?;
             println!("created {} ({})", user.username, user.id);
-            if hash.is_none() {
+            if !has_password {
                 println!(
                     "{} cannot log in until `vimcar-admin users set-password` sets a password",
                     user.username
@@ -140,7 +136,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Users(UsersCommand::Delete { username, yes }) => {
             let username = parse_username(&username)?;
             let user = users
-                .find(&username)
+                .by_username(&username)
                 .await?
                 .with_context(|| format!("there is no user named {username}"))?;
             if !yes {
@@ -154,18 +150,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Users(UsersCommand::SetPassword { username, .. }) => {
             let username = parse_username(&username)?;
             let user = users
-                .find(&username)
+                .by_username(&username)
                 .await?
                 .with_context(|| format!("there is no user named {username}"))?;
             let raw = read_password()?;
-            let email = user.email.as_str();
-            let context = [
-                username.as_str(),
-                email,
-                email.split('@').next().unwrap_or(email),
-            ];
-            let password = Password::parse(&raw, &context)
-                .map_err(|message| field_errors(vec![FieldError::new("password", message)]))?;
+            let password =
+                Password::parse_for(&raw, Some(username.as_str()), Some(user.email.as_str()))
+                    .map_err(|reason| invalid(vec![Invalid::new("password", reason)]))?;
             let hash = PasswordHasher::new()?.hash(&password).await?;
             if !users.set_password(&username, &hash).await? {
                 bail!("there is no user named {username}");
@@ -176,7 +167,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn list(users: &Arc<dyn UserRepository>, json: bool) -> anyhow::Result<()> {
+async fn list(users: &Arc<dyn UserStore>, json: bool) -> anyhow::Result<()> {
     let mut after = None;
     let mut count = 0;
     if !json {
@@ -267,22 +258,20 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-fn field_errors(errors: Vec<FieldError>) -> anyhow::Error {
-    let lines: Vec<String> = errors
+/// One line naming every field and what is wrong with it.
+fn invalid(fields: Vec<Invalid>) -> anyhow::Error {
+    let lines: Vec<String> = fields
         .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
+        .map(|field| format!("{} {}", field.field, field.reason))
         .collect();
     anyhow::anyhow!("{}", lines.join("; "))
 }
 
-fn repo_error(error: RepoError) -> anyhow::Error {
+fn register_error(error: accounts::Error) -> anyhow::Error {
     match error {
-        RepoError::Conflict(fields) => field_errors(
-            fields
-                .into_iter()
-                .map(|f| FieldError::new(f.name(), "is already taken"))
-                .collect(),
-        ),
+        accounts::Error::Taken(fields) => {
+            invalid(fields.into_iter().map(|field| field.taken()).collect())
+        }
         other => other.into(),
     }
 }

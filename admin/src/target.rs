@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use vimcar::config::StorageConfig;
-use vimcar::state::open_repository;
-use vimcar::users::UserRepository;
-use vimcar::users::dynamodb::DynamoUsers;
+use vimcar::storage::Storage;
+use vimcar::storage::dynamodb::DynamoDb;
+use vimcar::users::UserStore;
 
 /// Where a command reads and writes.
 pub enum Target {
@@ -31,7 +31,7 @@ pub enum Target {
 
 /// An open repository and the sentence that names it.
 pub struct Opened {
-    pub users: Arc<dyn UserRepository>,
+    pub users: Arc<dyn UserStore>,
     pub description: String,
 }
 
@@ -74,12 +74,12 @@ impl Target {
                 }
                 let storage = StorageConfig::Sqlite { path: path.clone() };
                 Ok(Opened {
-                    users: open_repository(&storage).await?,
+                    users: Storage::open(&storage).await?.users,
                     description,
                 })
             }
             Self::DynamoDb { table, endpoint } => {
-                let users = DynamoUsers::connect(table.as_str(), endpoint.as_deref())
+                let users = DynamoDb::connect(table.as_str(), endpoint.as_deref())
                     .await
                     .context("USERS_BACKEND=dynamodb")?;
                 let region = users

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use secrecy::SecretString;
-use vimcar::auth::{PasswordHasher, Verification};
-use vimcar::users::sqlite::SqliteUsers;
-use vimcar::users::{UserRepository, Username};
+use vimcar::passwords::{PasswordHasher, Verification};
+use vimcar::storage::sqlite::Sqlite;
+use vimcar::users::{UserStore, Username};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -110,7 +110,7 @@ fn stderr(output: &Output) -> String {
 }
 
 async fn verifies(db: &Path, username: &str, password: &str) -> bool {
-    let users = SqliteUsers::open(db).unwrap();
+    let users = Sqlite::open(db).unwrap();
     let credentials = users
         .credentials(&Username::parse(username).unwrap())
         .await
@@ -154,7 +154,7 @@ async fn a_user_created_without_a_password_can_log_in_once_one_is_set() {
     );
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("cannot log in until"));
-    let users = SqliteUsers::open(scratch.db()).unwrap();
+    let users = Sqlite::open(scratch.db()).unwrap();
     let credentials = users
         .credentials(&Username::parse("phoo").unwrap())
         .await
@@ -295,7 +295,10 @@ fn a_taken_username_or_email_is_named() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("username is already taken; email is already taken"),
+        // The API's words (UniqueField::taken): a look-alike of a taken name is refused too.
+        stderr(&output).contains(
+            "username is already taken, or looks like a name that is; email is already taken"
+        ),
         "{}",
         stderr(&output)
     );

@@ -1,5 +1,5 @@
 //! The HTTPS client every DynamoDB connection goes through (rustls on ring, built in
-//! shared/src/users/dynamodb/client.rs) in a real TLS handshake. The other suites talk plain HTTP to moto, which
+//! shared/src/storage/dynamodb/client.rs) in a real TLS handshake. The other suites talk plain HTTP to moto, which
 //! never exercises it; here moto serves HTTPS with a certificate made for the test, trusted through SSL_CERT_FILE as
 //! an operator's CA bundle would be.
 

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use libfuzzer_sys::fuzz_target;
 use vimcar::AppState;
 use vimcar::config::Config;
-use vimcar::users::sqlite::SqliteUsers;
+use vimcar::storage::sqlite::Sqlite;
 
 struct Harness {
     runtime: tokio::runtime::Runtime,
@@ -26,8 +26,8 @@ static HARNESS: LazyLock<Harness> = LazyLock::new(|| {
         _ => None,
     })
     .expect("the fuzz configuration is valid");
-    let users = Arc::new(SqliteUsers::in_memory().expect("in-memory SQLite opens"));
-    let state = AppState::with_repository(&config, users).expect("the state builds");
+    let users = Arc::new(Sqlite::in_memory().expect("in-memory SQLite opens"));
+    let state = AppState::with_storage(&config, users).expect("the state builds");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -68,6 +68,6 @@ fuzz_target!(|data: &[u8]| {
     check("register", &[201, 400, 409, 413, 422], &registered);
     let logged_in = harness
         .runtime
-        .block_on(vimcar::handlers::auth(state, post("/auth", data)));
+        .block_on(vimcar::handlers::log_in(state, post("/auth", data)));
     check("auth", &[200, 400, 401, 413, 422, 429], &logged_in);
 });

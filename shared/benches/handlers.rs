@@ -7,7 +7,7 @@
 //! here). So the Argon2-free parts of register and auth are measured too, and `infra/bench-criterion-report` adds
 //! them up beside the subtraction when it checks the targets.
 //!
-//! Run with `cargo bench -p vimcar-shared --bench handlers`.
+//! Run with `cargo bench -p vimcar --bench handlers`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -21,14 +21,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 use vimcar::AppState;
-use vimcar::auth::Verification;
-use vimcar::auth::throttle::Source;
 use vimcar::config::{Config, DEFAULT_TOKEN_TTL, StorageConfig, TokenConfig};
-use vimcar::handlers::{auth, list_users, register};
-use vimcar::http::{bearer_token, json_body};
-use vimcar::users::sqlite::SqliteUsers;
+use vimcar::handlers::{list_users, log_in, register};
+use vimcar::login_attempts::throttle::Source;
+use vimcar::passwords::Verification;
+use vimcar::request::{bearer_token, json_body};
+use vimcar::storage::Storage;
+use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{
-    Email, NewUser, Password, PasswordHash, PasswordRule, User, UserRepository, Username,
+    Email, NewUser, Password, PasswordHash, PasswordRule, User, UserStoreExt, Username,
 };
 
 mod support;
@@ -75,8 +76,9 @@ struct Fixture {
 impl Fixture {
     async fn new() -> Self {
         let db = TempDb::new("handlers");
-        let users: Arc<dyn UserRepository> =
-            Arc::new(SqliteUsers::open(db.path()).expect("the benchmark database opens"));
+        let storage = Storage::of(Arc::new(
+            Sqlite::open(db.path()).expect("the benchmark database opens"),
+        ));
         let config = Config {
             storage: StorageConfig::Sqlite {
                 path: db.path().to_owned(),
@@ -86,7 +88,7 @@ impl Fixture {
                 ttl: DEFAULT_TOKEN_TTL,
             },
         };
-        let state = AppState::with_repository(&config, users).expect("the state builds");
+        let state = AppState::with_storage(&config, storage).expect("the state builds");
         let response = register(&state, register_request(LOGIN)).await;
         assert_eq!(
             response.status(),
@@ -185,7 +187,7 @@ fn handlers(c: &mut Criterion) {
         b.to_async(&runtime).iter_batched(
             login_request,
             |request| async move {
-                let response = auth(state, request).await;
+                let response = log_in(state, request).await;
                 assert_eq!(response.status(), StatusCode::OK);
                 response
             },
@@ -338,13 +340,13 @@ fn parts(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fixture: &Fixture
         b.to_async(runtime).iter(|| async {
             let admission = state
                 .throttle
-                .admit(&*state.users, &keys, Utc::now())
+                .admit(&*state.attempts, &keys, Utc::now())
                 .await
                 .unwrap();
             let credentials = state.users.credentials(&login).await.unwrap();
             state
                 .throttle
-                .succeeded(&*state.users, &keys)
+                .succeeded(&*state.attempts, &keys)
                 .await
                 .unwrap();
             (admission, credentials.expect("the login user"))

@@ -6,13 +6,13 @@
 //!
 //! DynamoDB runs on moto, whose Query looks at every item of the table in Python: about 40 µs an item, so a page at
 //! 100,000 users (300,000 items) takes seconds, past the repository's own time budget, which rightly gives up. The
-//! DynamoDB pages are therefore the exact Query `DynamoUsers::list` sends, through the repository's own client with
+//! DynamoDB pages are therefore the exact Query `DynamoDb::list` sends, through the repository's own client with
 //! its timeouts lifted. Their 100k/1k ratio describes moto more than DynamoDB; what carries over is that a page is
 //! one Query.
 //!
 //! Users are seeded straight into storage (one SQL transaction, or BatchWriteItem), with a stand-in hash instead of
 //! Argon2, once per size and only when a benchmark of that size is selected. Run with
-//! `infra/with-moto cargo bench -p vimcar-shared --bench list_scaling`; without `DYNAMODB_ENDPOINT` the DynamoDB
+//! `infra/with-moto cargo bench -p vimcar --bench list_scaling`; without `DYNAMODB_ENDPOINT` the DynamoDB
 //! half fails, unless `VIMCAR_BENCH_SKIP_DYNAMODB=1` leaves it out.
 
 mod support;
@@ -32,10 +32,11 @@ use criterion::{
 use rusqlite::{Connection, params};
 use tokio::runtime::Runtime;
 use uuid::{NoContext, Timestamp, Uuid};
-use vimcar::users::dynamodb::{DynamoUsers, LISTING_INDEX};
-use vimcar::users::sqlite::SqliteUsers;
+use vimcar::storage::StoreError;
+use vimcar::storage::dynamodb::{DynamoDb, LISTING_INDEX};
+use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{
-    Cursor, Email, PageSize, RepoError, Skeleton, User, UserRepository, Username, format_timestamp,
+    Cursor, Email, PageSize, Skeleton, User, UserStore, UserStoreExt, Username, format_timestamp,
     parse_timestamp,
 };
 
@@ -177,9 +178,9 @@ fn bench_pages<S>(
 
 /// `count` users in a new SQLite file with the repository's schema: the first through the repository, to check
 /// that the rows written here look like its own, the rest in one transaction of prepared inserts.
-fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<SqliteUsers> {
+fn seed_sqlite(runtime: &Runtime, count: usize) -> Seeded<Sqlite> {
     let db = TempDb::new(&format!("list-scaling-{count}"));
-    let users = SqliteUsers::open(db.path()).expect("the benchmark database opens");
+    let users = Sqlite::open(db.path()).expect("the benchmark database opens");
     let probe = Seed::nth(0);
     runtime
         .block_on(users.insert(&probe.user(), Some(&placeholder_hash())))
@@ -269,13 +270,13 @@ fn dynamodb_endpoint() -> Option<String> {
     }
     Some(endpoint.unwrap_or_else(|| {
         panic!(
-            "{ENDPOINT_VAR} is not set: run `infra/with-moto cargo bench -p vimcar-shared --bench list_scaling`, \
+            "{ENDPOINT_VAR} is not set: run `infra/with-moto cargo bench -p vimcar --bench list_scaling`, \
              which starts moto and sets it, or set {SKIP_VAR}=1 to benchmark SQLite alone"
         )
     }))
 }
 
-/// The three items the backend writes for a user (see `users/dynamodb/items.rs`), built here because the
+/// The three items the backend writes for a user (see `storage/dynamodb/items.rs`), built here because the
 /// backend's item functions are private to it. [`seed_dynamodb`] checks them against what the backend stores.
 fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 4] {
     let s = |value: &str| AttributeValue::S(value.to_owned());
@@ -316,7 +317,7 @@ fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 4] {
 /// that the items written here are exactly its own, the rest with BatchWriteItem.
 async fn seed_dynamodb(endpoint: &str, count: usize) -> Seeded<Listing> {
     let table = format!("vimcar-bench-{count}-{}", Uuid::now_v7().simple());
-    let users = DynamoUsers::connect(table, Some(endpoint))
+    let users = DynamoDb::connect(table, Some(endpoint))
         .await
         .expect("the DynamoDB client builds");
     users
@@ -379,7 +380,7 @@ async fn seed_dynamodb(endpoint: &str, count: usize) -> Seeded<Listing> {
     }
 }
 
-/// Sends the request `DynamoUsers::list` sends (see `users/dynamodb/mod.rs`) for a page of 100, on a copy of the
+/// Sends the request `DynamoDb::list` sends (see `storage/dynamodb/users.rs`) for a page of 100, on a copy of the
 /// repository's client without its timeouts.
 struct Listing {
     client: Client,
@@ -387,7 +388,7 @@ struct Listing {
 }
 
 impl Listing {
-    fn of(users: &DynamoUsers) -> Self {
+    fn of(users: &DynamoDb) -> Self {
         let config = users
             .client()
             .config()
@@ -436,14 +437,14 @@ impl Listing {
     }
 
     /// Checks that these pages are the repository's, where moto answers within the repository's time budget.
-    async fn check_against(&self, users: &DynamoUsers, middle: Cursor) {
+    async fn check_against(&self, users: &DynamoDb, middle: Cursor) {
         for after in [None, Some(middle)] {
             match users.list(after, PageSize::DEFAULT).await {
                 Ok(page) => {
                     let ids: Vec<String> = page.users.iter().map(|u| u.id.to_string()).collect();
                     assert_eq!(self.page(after).await, ids, "the repository's page");
                 }
-                Err(RepoError::Unavailable(error)) => {
+                Err(StoreError::Unavailable(error)) => {
                     eprintln!(
                         "list_scaling: the repository's own listing gave up on moto: {error:#}"
                     );
@@ -455,7 +456,7 @@ impl Listing {
 }
 
 /// Writes one batch, resending whatever DynamoDB left unprocessed.
-async fn write_batch(users: DynamoUsers, batch: Vec<HashMap<String, AttributeValue>>) {
+async fn write_batch(users: DynamoDb, batch: Vec<HashMap<String, AttributeValue>>) {
     let mut requests: Vec<WriteRequest> = batch
         .into_iter()
         .map(|item| {
@@ -517,7 +518,7 @@ fn sqlite(c: &mut Criterion) {
             &runtime,
             size,
             || seed_sqlite(&runtime, size),
-            async |users: &SqliteUsers, after| {
+            async |users: &Sqlite, after| {
                 let page = users.list(after, PageSize::DEFAULT).await.unwrap();
                 page.users.len()
             },

@@ -4,8 +4,10 @@ use http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-use crate::http::{PROBLEM_JSON, secure_headers};
-use crate::users::{FieldError, RepoError, UniqueField};
+use crate::accounts;
+use crate::response::{PROBLEM_JSON, secure_headers};
+use crate::storage::StoreError;
+use crate::users::{Invalid, UniqueField};
 
 /// How long a client should wait before retrying when storage is unavailable.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
@@ -28,8 +30,6 @@ pub enum ApiError {
     /// A username and password that do not match. Says nothing about which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,
-    #[error("no such route")]
-    NotFound,
     #[error("method not allowed")]
     MethodNotAllowed(Method),
     #[error("conflict")]
@@ -52,12 +52,25 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-impl From<RepoError> for ApiError {
-    fn from(error: RepoError) -> Self {
+impl From<accounts::Error> for ApiError {
+    fn from(error: accounts::Error) -> Self {
         match error {
-            RepoError::Conflict(fields) => Self::Conflict(fields),
-            RepoError::Unavailable(cause) => Self::Unavailable(cause),
-            RepoError::Internal(cause) => Self::Internal(cause),
+            accounts::Error::Taken(fields) => Self::Conflict(fields),
+            accounts::Error::InvalidCredentials => Self::InvalidCredentials,
+            accounts::Error::Throttled(seconds) => Self::TooManyAttempts(seconds),
+            accounts::Error::Unauthenticated(reason) => Self::Unauthorized(reason),
+            accounts::Error::Unavailable(cause) => Self::Unavailable(cause),
+            accounts::Error::Internal(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(fields) => Self::Conflict(fields),
+            StoreError::Unavailable(cause) => Self::Unavailable(cause),
+            StoreError::Internal(cause) => Self::Internal(cause),
         }
     }
 }
@@ -65,6 +78,40 @@ impl From<RepoError> for ApiError {
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> Self {
         Self::Internal(error)
+    }
+}
+
+/// One field's problem, as it appears in a problem response's `errors` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Invalid> for FieldError {
+    fn from(invalid: Invalid) -> Self {
+        Self::new(invalid.field, invalid.reason)
+    }
+}
+
+impl From<Vec<Invalid>> for ApiError {
+    fn from(fields: Vec<Invalid>) -> Self {
+        Self::Validation(fields.into_iter().map(FieldError::from).collect())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Internal(error.into())
     }
 }
 
@@ -88,7 +135,6 @@ impl ApiError {
         match self {
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,7 +166,6 @@ impl ApiError {
             Self::InvalidQuery(_) => "A query parameter is invalid; see errors.".to_owned(),
             Self::Unauthorized(reason) => format!("{reason}."),
             Self::InvalidCredentials => "The username or password is wrong.".to_owned(),
-            Self::NotFound => "There is nothing at this path.".to_owned(),
             Self::MethodNotAllowed(allowed) => format!("Only {allowed} is allowed here."),
             Self::Conflict(fields) => format!(
                 "The {} {} already taken.",
@@ -155,15 +200,7 @@ impl ApiError {
             Self::InvalidQuery(errors) | Self::Validation(errors) => errors.clone(),
             Self::Conflict(fields) => fields
                 .iter()
-                .map(|&field| {
-                    // A username conflict may be an exact match or a look-alike (the same skeleton); which one is
-                    // left unsaid, as either way the client must pick another name.
-                    let message = match field {
-                        UniqueField::Username => "is already taken, or looks like a name that is",
-                        UniqueField::Email => "is already taken",
-                    };
-                    FieldError::new(field.name(), message)
-                })
+                .map(|&field| FieldError::from(field.taken()))
                 .collect(),
             _ => Vec::new(),
         }
@@ -232,88 +269,4 @@ impl ApiError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use anyhow::anyhow;
-
-    fn body(response: &Response<Body>) -> serde_json::Value {
-        serde_json::from_slice(response.body().as_ref()).unwrap()
-    }
-
-    #[test]
-    fn each_error_maps_to_its_status() {
-        let cases = [
-            (ApiError::MalformedBody("x".into()), 400),
-            (ApiError::InvalidQuery(vec![]), 400),
-            (ApiError::Unauthorized("no token"), 401),
-            (ApiError::InvalidCredentials, 401),
-            (ApiError::NotFound, 404),
-            (ApiError::MethodNotAllowed(Method::POST), 405),
-            (ApiError::Conflict(vec![UniqueField::Email]), 409),
-            (ApiError::PayloadTooLarge { limit: 16 }, 413),
-            (ApiError::UnsupportedMediaType, 415),
-            (ApiError::Validation(vec![]), 422),
-            (ApiError::TooManyAttempts(3), 429),
-            (ApiError::Unavailable(anyhow!("down")), 503),
-            (ApiError::Internal(anyhow!("bug")), 500),
-        ];
-        for (error, status) in cases {
-            let response = error.into_response("req-1");
-            assert_eq!(response.status().as_u16(), status);
-            assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
-            assert_eq!(body(&response)["status"], status);
-        }
-    }
-
-    #[test]
-    fn repository_errors_keep_their_meaning() {
-        assert_eq!(
-            ApiError::from(RepoError::Conflict(vec![UniqueField::Username])).status(),
-            409
-        );
-        assert_eq!(
-            ApiError::from(RepoError::Unavailable(anyhow!("slow"))).status(),
-            503
-        );
-        assert_eq!(
-            ApiError::from(RepoError::Internal(anyhow!("bug"))).status(),
-            500
-        );
-    }
-
-    #[test]
-    fn a_server_error_shows_the_request_id_but_not_the_cause() {
-        let response =
-            ApiError::Internal(anyhow!("password_hash column corrupt")).into_response("req-42");
-        let text = std::str::from_utf8(response.body().as_ref())
-            .unwrap()
-            .to_owned();
-        assert!(!text.contains("corrupt"), "{text}");
-        assert_eq!(body(&response)["request_id"], "req-42");
-    }
-
-    #[test]
-    fn a_client_error_carries_no_request_id() {
-        let response = ApiError::InvalidCredentials.into_response("req-42");
-        assert!(body(&response).get("request_id").is_none());
-        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], CHALLENGE);
-    }
-
-    #[test]
-    fn a_conflict_names_each_taken_field() {
-        let response =
-            ApiError::Conflict(vec![UniqueField::Username, UniqueField::Email]).into_response("r");
-        let body = body(&response);
-        assert_eq!(body["errors"][0]["field"], "username");
-        assert_eq!(body["errors"][1]["field"], "email");
-        assert_eq!(body["detail"], "The username and email are already taken.");
-    }
-
-    #[test]
-    fn unavailable_tells_when_to_retry_and_405_what_is_allowed() {
-        let response = ApiError::Unavailable(anyhow!("timeout")).into_response("r");
-        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-        let response = ApiError::MethodNotAllowed(Method::GET).into_response("r");
-        assert_eq!(response.headers()[header::ALLOW], "GET");
-    }
-}
+mod tests;

@@ -65,7 +65,7 @@ pub const AUTH: Function = Function {
         method: "POST",
         path: "/auth",
     }],
-    handler: |state, request| Box::pin(handlers::auth(state, request)),
+    handler: |state, request| Box::pin(handlers::log_in(state, request)),
     dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
     memory_mb: 1769,
     timeout_s: 25,

@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
-
-use crate::auth::throttle::LoginThrottle;
-use crate::auth::{PasswordHasher, Tokens};
 use crate::clock::Clock;
-use crate::config::{Config, StorageConfig};
-use crate::users::UserRepository;
+use crate::config::Config;
+use crate::login_attempts::LoginAttempts;
+use crate::login_attempts::throttle::LoginThrottle;
+use crate::passwords::PasswordHasher;
+use crate::storage::Storage;
+use crate::tokens::Tokens;
+use crate::users::UserStore;
 
-/// The application's long-lived parts: the repository (and its connections or SDK client), the hasher, the token
-/// keys, the login throttle's keys and the clock.
+/// The application's long-lived parts: the storage ports (and their connections or SDK client), the hasher, the
+/// token keys, the login throttle's keys and the clock.
 #[derive(Clone)]
 pub struct AppState {
-    pub users: Arc<dyn UserRepository>,
+    pub users: Arc<dyn UserStore>,
+    pub attempts: Arc<dyn LoginAttempts>,
     pub hasher: PasswordHasher,
     pub tokens: Tokens,
     pub throttle: LoginThrottle,
@@ -30,41 +32,18 @@ impl AppState {
 
     /// Builds the state for `config`.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
-        Self::with_repository(config, open_repository(&config.storage).await?)
+        Self::with_storage(config, Storage::open(&config.storage).await?)
     }
 
-    /// Builds the state around an existing repository (tests share one between states).
-    pub fn with_repository(
-        config: &Config,
-        users: Arc<dyn UserRepository>,
-    ) -> anyhow::Result<Self> {
+    /// Builds the state around existing storage (tests share one between states).
+    pub fn with_storage(config: &Config, storage: Storage) -> anyhow::Result<Self> {
         Ok(Self {
-            users,
+            users: storage.users,
+            attempts: storage.attempts,
             hasher: PasswordHasher::new()?,
             tokens: Tokens::new(&config.tokens),
             throttle: LoginThrottle::new(&config.tokens.secret),
             clock: Clock::system(),
         })
-    }
-}
-
-/// Opens the configured backend.
-pub async fn open_repository(storage: &StorageConfig) -> anyhow::Result<Arc<dyn UserRepository>> {
-    match storage {
-        #[cfg(feature = "sqlite")]
-        StorageConfig::Sqlite { path } => {
-            Ok(Arc::new(crate::users::sqlite::SqliteUsers::open(path)?))
-        }
-        #[cfg(not(feature = "sqlite"))]
-        StorageConfig::Sqlite { .. } => {
-            anyhow::bail!(
-                "USERS_BACKEND=sqlite, but this build has no SQLite support (feature `sqlite`)"
-            )
-        }
-        StorageConfig::DynamoDb { table, endpoint } => Ok(Arc::new(
-            crate::users::dynamodb::DynamoUsers::connect(table.as_str(), endpoint.as_deref())
-                .await
-                .context("USERS_BACKEND=dynamodb")?,
-        )),
     }
 }

@@ -2,14 +2,17 @@
 
 use jsonwebtoken::{DecodingKey, Validation, decode};
 use serde_json::json;
-use vimcar::auth::Claims;
-use vimcar::auth::throttle::{ACCOUNT_ATTEMPTS_PER_WINDOW, ACCOUNT_WINDOW, FREE_FAILURES};
 use vimcar::clock::Clock;
-use vimcar::handlers::{auth, register};
+use vimcar::handlers::{log_in, register};
+use vimcar::login_attempts::throttle::{
+    ACCOUNT_ATTEMPTS_PER_WINDOW, ACCOUNT_WINDOW, FREE_FAILURES,
+};
+use vimcar::tokens::Claims;
 use vimcar_tests::requests::{from_source, header, json, post_json, post_raw, request};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
 
 use super::Users;
+use vimcar::users::UserStoreExt;
 
 async fn registered(app: &vimcar::AppState, username: &str) -> String {
     let body = json!({"username": username, "password": STRONG_PASSWORD, "email": format!("{username}@example.com")});
@@ -28,7 +31,7 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
 async fn good_credentials_get_a_token_for_that_user(users: Users) {
     let app = app(users);
     let id = registered(&app, "alice").await;
-    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(header(&response, "cache-control"), "no-store");
@@ -64,16 +67,16 @@ async fn good_credentials_get_a_token_for_that_user(users: Users) {
 async fn the_username_is_normalised_as_at_registration(users: Users) {
     let app = app(users);
     registered(&app, "alice").await;
-    let response = auth(&app, login("ALICE", STRONG_PASSWORD)).await;
+    let response = log_in(&app, login("ALICE", STRONG_PASSWORD)).await;
     assert_eq!(response.status(), 200);
 }
 
 async fn a_wrong_password_and_an_unknown_user_get_identical_answers(users: Users) {
     let app = app(users);
     registered(&app, "alice").await;
-    let wrong_password = auth(&app, login("alice", "correct horse battery stapler")).await;
-    let unknown_user = auth(&app, login("nobody", STRONG_PASSWORD)).await;
-    let impossible_user = auth(&app, login("no body!", STRONG_PASSWORD)).await;
+    let wrong_password = log_in(&app, login("alice", "correct horse battery stapler")).await;
+    let unknown_user = log_in(&app, login("nobody", STRONG_PASSWORD)).await;
+    let impossible_user = log_in(&app, login("no body!", STRONG_PASSWORD)).await;
 
     assert_eq!(wrong_password.status(), 401);
     assert_eq!(
@@ -105,7 +108,7 @@ async fn every_login_attempt_costs_one_full_verification(users: Users) {
     let count = attempts.len() as u64;
     let before = app.hasher.verifications();
     for attempt in attempts {
-        auth(&app, attempt).await;
+        log_in(&app, attempt).await;
     }
     assert_eq!(app.hasher.verifications() - before, count);
 }
@@ -114,20 +117,20 @@ async fn a_user_created_without_a_password_cannot_log_in(users: Users) {
     let app = app(users.clone());
     users.insert(&user("nopass"), None).await.unwrap();
     for password in ["", STRONG_PASSWORD] {
-        let response = auth(&app, login("nopass", password)).await;
+        let response = log_in(&app, login("nopass", password)).await;
         assert_eq!(response.status(), 401);
     }
 }
 
 async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
     let app = app(users);
-    let response = auth(&app, post_json("/auth", &json!({"username": "alice"}))).await;
+    let response = log_in(&app, post_json("/auth", &json!({"username": "alice"}))).await;
     assert_eq!(response.status(), 422);
     assert_eq!(
         json(&response)["errors"],
         json!([{"field": "password", "message": "is required"}])
     );
-    let response = auth(&app, post_json("/auth", &json!({}))).await;
+    let response = log_in(&app, post_json("/auth", &json!({}))).await;
     assert_eq!(json(&response)["errors"].as_array().unwrap().len(), 2);
 
     for body in [
@@ -135,16 +138,16 @@ async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
         r#"{"username": "alice", "password": 12345678901234}"#,
         "null",
     ] {
-        let response = auth(&app, post_raw("/auth", Some("application/json"), body)).await;
+        let response = log_in(&app, post_raw("/auth", Some("application/json"), body)).await;
         assert_eq!(response.status(), 400, "{body}");
     }
-    let response = auth(
+    let response = log_in(
         &app,
         post_raw("/auth", Some("text/plain"), "username=alice"),
     )
     .await;
     assert_eq!(response.status(), 415);
-    let response = auth(
+    let response = log_in(
         &app,
         post_raw("/auth", Some("application/json"), "x".repeat(16 * 1024 + 1)),
     )
@@ -172,17 +175,23 @@ async fn the_whole_password_counts_and_nothing_is_truncated(users: Users) {
         201
     );
     // bcrypt, the original's hash, ignored everything past byte 72.
-    assert_eq!(auth(&app, login("alice", &long[..72])).await.status(), 401);
-    assert_eq!(auth(&app, login("alice", &long[..114])).await.status(), 401);
-    assert_eq!(auth(&app, login("alice", &long)).await.status(), 200);
+    assert_eq!(
+        log_in(&app, login("alice", &long[..72])).await.status(),
+        401
+    );
+    assert_eq!(
+        log_in(&app, login("alice", &long[..114])).await.status(),
+        401
+    );
+    assert_eq!(log_in(&app, login("alice", &long)).await.status(), 200);
 }
 
 async fn the_token_lifetime_follows_the_configuration(users: Users) {
     let mut config = vimcar_tests::config();
     config.tokens.ttl = std::time::Duration::from_secs(60);
-    let app = vimcar::AppState::with_repository(&config, users).unwrap();
+    let app = vimcar_tests::app_with(&config, users);
     registered(&app, "alice").await;
-    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(json(&response)["expires_in"], 60);
 }
 
@@ -204,7 +213,7 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
         .unwrap();
 
     assert_eq!(
-        auth(&app, login("alice", "wrong wrong wrong wrong"))
+        log_in(&app, login("alice", "wrong wrong wrong wrong"))
             .await
             .status(),
         401
@@ -219,7 +228,7 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
     assert_eq!(stored.as_str(), old, "a failed login changes nothing");
 
     assert_eq!(
-        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        log_in(&app, login("alice", STRONG_PASSWORD)).await.status(),
         200
     );
     let stored = users
@@ -237,7 +246,7 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
         stored.as_str()
     );
     assert_eq!(
-        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        log_in(&app, login("alice", STRONG_PASSWORD)).await.status(),
         200
     );
 }
@@ -252,7 +261,7 @@ async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
         )
         .await
         .unwrap();
-    let response = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(response.status(), 401);
 }
 
@@ -273,10 +282,10 @@ async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
     let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
     for _ in 0..FREE_FAILURES {
-        assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+        assert_eq!(log_in(&app, login("alice", WRONG)).await.status(), 401);
     }
     let before = app.hasher.verifications();
-    let locked = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    let locked = log_in(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(locked.status(), 429);
     // This attempt counted too, so the lock it brings is the next one: 2 s.
     assert_eq!(header(&locked, "retry-after"), "2");
@@ -295,12 +304,12 @@ async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
 
     app.clock.advance(seconds(2));
     assert_eq!(
-        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        log_in(&app, login("alice", STRONG_PASSWORD)).await.status(),
         200
     );
     // The success reset the count: the next mistakes are free ones again.
     for _ in 0..FREE_FAILURES {
-        assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
+        assert_eq!(log_in(&app, login("alice", WRONG)).await.status(), 401);
     }
 }
 
@@ -308,26 +317,26 @@ async fn each_further_attempt_doubles_the_lock(users: Users) {
     let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
     for _ in 0..FREE_FAILURES {
-        auth(&app, login("alice", WRONG)).await;
+        log_in(&app, login("alice", WRONG)).await;
     }
     app.clock.advance(seconds(1));
-    assert_eq!(auth(&app, login("alice", WRONG)).await.status(), 401);
-    let locked = auth(&app, login("alice", WRONG)).await;
+    assert_eq!(log_in(&app, login("alice", WRONG)).await.status(), 401);
+    let locked = log_in(&app, login("alice", WRONG)).await;
     assert_eq!(locked.status(), 429);
     assert_eq!(header(&locked, "retry-after"), "4");
     // Polling during the lock only lengthens it.
     app.clock.advance(seconds(3));
-    let polled = auth(&app, login("alice", STRONG_PASSWORD)).await;
+    let polled = log_in(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(header(&polled, "retry-after"), "8");
     app.clock.advance(seconds(8));
     assert_eq!(
-        auth(&app, login("alice", STRONG_PASSWORD)).await.status(),
+        log_in(&app, login("alice", STRONG_PASSWORD)).await.status(),
         200
     );
     // Other accounts are not affected.
     registered(&app, "bob").await;
     assert_eq!(
-        auth(&app, login("bob", STRONG_PASSWORD)).await.status(),
+        log_in(&app, login("bob", STRONG_PASSWORD)).await.status(),
         200
     );
 }
@@ -336,8 +345,8 @@ async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
     let app = app_at_a_fixed_time(users);
     registered(&app, "alice").await;
     for attempt in 1..=FREE_FAILURES + 1 {
-        let known = auth(&app, login("alice", WRONG)).await;
-        let unknown = auth(&app, login("nobody", WRONG)).await;
+        let known = log_in(&app, login("alice", WRONG)).await;
+        let unknown = log_in(&app, login("nobody", WRONG)).await;
         assert_eq!(
             known.status(),
             if attempt <= FREE_FAILURES { 401 } else { 429 },
@@ -360,7 +369,7 @@ async fn concurrent_guesses_get_no_more_password_checks_than_the_free_ones(users
     let guesses = (0..20).map(|i| {
         let app = app.clone();
         tokio::spawn(async move {
-            auth(&app, login("alice", &format!("{WRONG} {i}")))
+            log_in(&app, login("alice", &format!("{WRONG} {i}")))
                 .await
                 .status()
                 .as_u16()
@@ -390,17 +399,17 @@ async fn guesses_from_one_source_do_not_lock_the_owner_out_from_another(users: U
     registered(&app, "alice").await;
     let attacker = "203.0.113.9";
     for attempt in 1..=20 {
-        let answer = auth(&app, from_source(login("alice", WRONG), attacker)).await;
+        let answer = log_in(&app, from_source(login("alice", WRONG), attacker)).await;
         let expected = if attempt <= FREE_FAILURES { 401 } else { 429 };
         assert_eq!(answer.status(), expected, "attempt {attempt}");
     }
-    let owner = auth(
+    let owner = log_in(
         &app,
         from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
     )
     .await;
     assert_eq!(owner.status(), 200, "the owner logs in from elsewhere");
-    let again = auth(&app, from_source(login("alice", STRONG_PASSWORD), attacker)).await;
+    let again = log_in(&app, from_source(login("alice", STRONG_PASSWORD), attacker)).await;
     assert_eq!(again.status(), 429, "the attacker's source stays locked");
 }
 
@@ -412,12 +421,12 @@ async fn the_account_locks_everywhere_once_its_ceiling_is_reached(users: Users) 
     for source in 0..sources {
         let ip = format!("192.0.2.{source}");
         for _ in 0..FREE_FAILURES {
-            let answer = auth(&app, from_source(login("alice", WRONG), &ip)).await;
+            let answer = log_in(&app, from_source(login("alice", WRONG), &ip)).await;
             assert_eq!(answer.status(), 401, "from {ip}");
         }
     }
     let before = app.hasher.verifications();
-    let owner = auth(
+    let owner = log_in(
         &app,
         from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
     )
@@ -428,7 +437,7 @@ async fn the_account_locks_everywhere_once_its_ceiling_is_reached(users: Users) 
     assert_eq!(app.hasher.verifications(), before, "no password check");
     // The window ends, and the owner is let in.
     app.clock.advance(seconds(wait));
-    let owner = auth(
+    let owner = log_in(
         &app,
         from_source(login("alice", STRONG_PASSWORD), "198.51.100.20"),
     )
@@ -441,17 +450,17 @@ async fn names_that_cannot_be_usernames_share_one_throttle(users: Users) {
     for attempt in 0..FREE_FAILURES {
         // As if a password were typed into the username field: nothing of it is stored, it only counts.
         let name = format!("my password is hunter2! ({attempt})");
-        assert_eq!(auth(&app, login(&name, WRONG)).await.status(), 401);
+        assert_eq!(log_in(&app, login(&name, WRONG)).await.status(), 401);
     }
-    let another = auth(&app, login("another impossible name!", WRONG)).await;
+    let another = log_in(&app, login("another impossible name!", WRONG)).await;
     assert_eq!(another.status(), 429);
     // A name that could be a user's has throttling of its own.
-    assert_eq!(auth(&app, login("carol", WRONG)).await.status(), 401);
+    assert_eq!(log_in(&app, login("carol", WRONG)).await.status(), 401);
 }
 
 async fn another_method_gets_405(users: Users) {
     let app = app(users);
-    let response = auth(&app, request("GET", "/auth", &[])).await;
+    let response = log_in(&app, request("GET", "/auth", &[])).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "POST");
 }

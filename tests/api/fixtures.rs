@@ -1,7 +1,7 @@
 //! Real API Gateway HTTP API (payload 2.0) events, one per function, deserialised as the Lambda runtime does.
 
 use serde_json::json;
-use vimcar::handlers::{auth, list_users, register};
+use vimcar::handlers::{list_users, log_in, register};
 use vimcar_tests::requests::{header, json, post_json};
 use vimcar_tests::{STRONG_PASSWORD, app};
 
@@ -32,7 +32,7 @@ async fn api_gateway_events_drive_the_whole_flow(users: Users) {
         201
     );
 
-    let response = auth(&app, event("auth", None)).await;
+    let response = log_in(&app, event("auth", None)).await;
     assert_eq!(response.status(), 200, "{}", json(&response));
     let token = json(&response)["access_token"].as_str().unwrap().to_owned();
 

@@ -4,12 +4,13 @@ use std::collections::HashSet;
 
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
-use vimcar::handlers::{auth, list_users, register};
+use vimcar::handlers::{list_users, log_in, register};
 use vimcar::users::User;
 use vimcar_tests::requests::{get_with_token, header, json, post_json, request};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
 
 use super::Users;
+use vimcar::users::UserStoreExt;
 
 /// Registers `alice` through the API and logs her in: the token a client would hold.
 async fn token_for_alice(app: &vimcar::AppState) -> String {
@@ -19,7 +20,7 @@ async fn token_for_alice(app: &vimcar::AppState) -> String {
         register(app, post_json("/api/users", &body)).await.status(),
         201
     );
-    let response = auth(
+    let response = log_in(
         app,
         post_json(
             "/auth",

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use vimcar::users::UserRepository;
+use vimcar_tests::Backend;
 
-type Users = Arc<dyn UserRepository>;
+type Users = Arc<dyn Backend>;
 
 /// Runs each named check (an `async fn(Users)` in the invoking module) once per storage backend, each on a fresh,
 /// empty store.

@@ -2,7 +2,7 @@
 
 use lambda_http::{Body, Request};
 use serde_json::json;
-use vimcar::handlers::{auth, list_users, register};
+use vimcar::handlers::{list_users, log_in, register};
 use vimcar_tests::requests::{header, json, post_raw, request};
 use vimcar_tests::{STRONG_PASSWORD, app};
 
@@ -53,7 +53,7 @@ async fn no_body_makes_any_function_fail_on_our_side(users: Users) {
             let request = Request::from_parts(parts.clone(), body.clone());
             let response = match handler {
                 "register" => register(&app, request).await,
-                _ => auth(&app, request).await,
+                _ => log_in(&app, request).await,
             };
             let status = response.status().as_u16();
             assert!(

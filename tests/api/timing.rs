@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use vimcar::handlers::auth;
+use vimcar::handlers::log_in;
 use vimcar::users::Password;
 use vimcar_tests::counting::CountingUsers;
 use vimcar_tests::requests::post_json;
 use vimcar_tests::{STRONG_PASSWORD, app, user};
 
 use super::Users;
+use vimcar::users::UserStoreExt;
 
 const TRIES: usize = 30;
 const ROUNDS: usize = 3;
@@ -46,7 +47,7 @@ async fn a_wrong_password_and_an_unknown_user_do_the_same_work(users: Users) {
     let mut work = Vec::new();
     for name in ["known", "unknown"] {
         let verifications = app.hasher.verifications();
-        assert_eq!(auth(&app, login(name)).await.status(), 401);
+        assert_eq!(log_in(&app, login(name)).await.status(), 401);
         work.push((counting.take(), app.hasher.verifications() - verifications));
     }
     assert_eq!(work[0], work[1], "known user, then unknown user");
@@ -79,7 +80,7 @@ async fn fastest_ratio(app: &vimcar::AppState, users: &Users, round: usize) -> f
         for (path, name) in paths {
             let request = login(&name);
             let started = Instant::now();
-            let response = auth(app, request).await;
+            let response = log_in(app, request).await;
             fastest[path] = fastest[path].min(started.elapsed());
             assert_eq!(response.status(), 401);
         }

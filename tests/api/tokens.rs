@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-use vimcar::handlers::{auth, list_users, register};
+use vimcar::handlers::{list_users, log_in, register};
 use vimcar_tests::requests::{header, json, post_json, request};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, app};
 
@@ -18,7 +18,7 @@ async fn alice(app: &vimcar::AppState) -> (String, String) {
     let created = register(app, post_json("/api/users", &body)).await;
     let id = json(&created)["id"].as_str().unwrap().to_owned();
     let login = json!({"username": "alice", "password": STRONG_PASSWORD});
-    let token = json(&auth(app, post_json("/auth", &login)).await)["access_token"]
+    let token = json(&log_in(app, post_json("/auth", &login)).await)["access_token"]
         .as_str()
         .unwrap()
         .to_owned();

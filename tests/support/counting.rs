@@ -1,23 +1,27 @@
-//! A repository that notes every call it passes on, so that a test can compare the storage work of two requests.
+//! A backend that notes every call it passes on, so that a test can compare the storage work of two requests.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
+use vimcar::storage::StoreError;
 use vimcar::users::{
-    AttemptKey, Attempts, Credentials, Cursor, Expiry, Page, PageSize, PasswordHash, RepoError,
-    Skeleton, SkeletonOf, User, UserRepository, Username,
+    Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
+    Username,
 };
+
+use crate::Backend;
 
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
 pub struct CountingUsers {
-    inner: Arc<dyn UserRepository>,
+    inner: Arc<dyn Backend>,
     calls: Mutex<Vec<&'static str>>,
 }
 
 impl CountingUsers {
-    pub fn new(inner: Arc<dyn UserRepository>) -> Self {
+    pub fn new(inner: Arc<dyn Backend>) -> Self {
         Self {
             inner,
             calls: Mutex::new(Vec::new()),
@@ -35,8 +39,8 @@ impl CountingUsers {
 }
 
 #[async_trait]
-impl UserRepository for CountingUsers {
-    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
+impl UserStore for CountingUsers {
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), StoreError> {
         self.note("upgrade");
         self.inner.upgrade_with(skeleton_of).await
     }
@@ -46,27 +50,27 @@ impl UserRepository for CountingUsers {
         user: &User,
         skeleton: &Skeleton,
         hash: Option<&PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<(), StoreError> {
         self.note("insert");
         self.inner.insert_with_skeleton(user, skeleton, hash).await
     }
 
-    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError> {
+    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError> {
         self.note("credentials");
         self.inner.credentials(username).await
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        self.note("get");
-        self.inner.get(id).await
+    async fn by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.note("by_id");
+        self.inner.by_id(id).await
     }
 
-    async fn find(&self, username: &Username) -> Result<Option<User>, RepoError> {
-        self.note("find");
-        self.inner.find(username).await
+    async fn by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        self.note("by_username");
+        self.inner.by_username(username).await
     }
 
-    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, RepoError> {
+    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, StoreError> {
         self.note("list");
         self.inner.list(after, size).await
     }
@@ -75,12 +79,12 @@ impl UserRepository for CountingUsers {
         &self,
         username: &Username,
         hash: &PasswordHash,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<bool, StoreError> {
         self.note("set_password");
         self.inner.set_password(username, hash).await
     }
 
-    async fn delete(&self, username: &Username) -> Result<bool, RepoError> {
+    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
         self.note("delete");
         self.inner.delete(username).await
     }
@@ -90,30 +94,33 @@ impl UserRepository for CountingUsers {
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<bool, StoreError> {
         self.note("replace_password_hash");
         self.inner
             .replace_password_hash(username, current, new)
             .await
     }
+}
 
-    async fn reserve_login_attempt(
+#[async_trait]
+impl LoginAttempts for CountingUsers {
+    async fn reserve(
         &self,
         key: &AttemptKey,
         now: DateTime<Utc>,
         expiry: Expiry,
-    ) -> Result<Attempts, RepoError> {
-        self.note("reserve_login_attempt");
-        self.inner.reserve_login_attempt(key, now, expiry).await
+    ) -> Result<Attempts, StoreError> {
+        self.note("reserve");
+        self.inner.reserve(key, now, expiry).await
     }
 
-    async fn release_login_attempt(&self, key: &AttemptKey) -> Result<(), RepoError> {
-        self.note("release_login_attempt");
-        self.inner.release_login_attempt(key).await
+    async fn release(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        self.note("release");
+        self.inner.release(key).await
     }
 
-    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError> {
-        self.note("clear_login_attempts");
-        self.inner.clear_login_attempts(key).await
+    async fn clear(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        self.note("clear");
+        self.inner.clear(key).await
     }
 }

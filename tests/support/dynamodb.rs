@@ -7,8 +7,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
-use vimcar::users::dynamodb::DynamoUsers;
-use vimcar::users::{PageSize, Skeleton, User, UserRepository};
+use vimcar::storage::dynamodb::DynamoDb;
+use vimcar::users::UserStoreExt;
+use vimcar::users::{PageSize, Skeleton, User, UserStore};
 
 /// Where `infra/with-moto` says its server listens.
 pub const ENDPOINT_VAR: &str = "VIMCAR_TEST_DYNAMODB_ENDPOINT";
@@ -34,14 +35,14 @@ pub fn fresh_table_name() -> String {
 
 /// A repository on its own new table, and a raw client on the same table.
 pub struct TestTable {
-    pub users: DynamoUsers,
+    pub users: DynamoDb,
     raw: Client,
 }
 
 impl TestTable {
     /// Creates a fresh table on the server at `endpoint`, through the repository's own `upgrade`.
     pub async fn create(endpoint: &str) -> Self {
-        let users = DynamoUsers::connect(fresh_table_name(), Some(endpoint))
+        let users = DynamoDb::connect(fresh_table_name(), Some(endpoint))
             .await
             .expect("the DynamoDB client builds");
         users.upgrade().await.expect("the test table is created");
@@ -194,7 +195,7 @@ pub fn raw_client(endpoint: &str) -> Client {
     Client::from_conf(
         aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(vimcar::users::dynamodb::http_client())
+            .http_client(vimcar::storage::dynamodb::http_client())
             .endpoint_url(endpoint)
             .region(Region::from_static("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "vimcar-tests"))

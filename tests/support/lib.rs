@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use vimcar::AppState;
 use vimcar::config::{Config, StorageConfig, TokenConfig};
-use vimcar::users::{Email, User, UserRepository, Username};
+use vimcar::login_attempts::LoginAttempts;
+use vimcar::storage::Storage;
+use vimcar::users::{Email, User, UserStore, Username};
 
 pub mod counting;
 pub mod dynamodb;
@@ -17,13 +19,18 @@ pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 /// A password that passes the strength rules.
 pub const STRONG_PASSWORD: &str = "correct horse battery staple";
 
-/// A fresh, empty SQLite repository in memory.
-pub async fn sqlite_users() -> Arc<dyn UserRepository> {
-    Arc::new(vimcar::users::sqlite::SqliteUsers::in_memory().expect("in-memory SQLite opens"))
+/// A storage backend seen through both its ports, as the tests hold one.
+pub trait Backend: UserStore + LoginAttempts {}
+
+impl<T: UserStore + LoginAttempts + ?Sized> Backend for T {}
+
+/// A fresh, empty SQLite backend in memory.
+pub async fn sqlite_users() -> Arc<dyn Backend> {
+    Arc::new(vimcar::storage::sqlite::Sqlite::in_memory().expect("in-memory SQLite opens"))
 }
 
-/// A fresh, empty DynamoDB repository: a new table on the test server. Panics when there is no test server.
-pub async fn dynamodb_users() -> Arc<dyn UserRepository> {
+/// A fresh, empty DynamoDB backend: a new table on the test server. Panics when there is no test server.
+pub async fn dynamodb_users() -> Arc<dyn Backend> {
     Arc::new(
         dynamodb::TestTable::create(&dynamodb::endpoint())
             .await
@@ -44,9 +51,18 @@ pub fn config() -> Config {
     }
 }
 
-/// An application over `users`, as a function builds it at start-up.
-pub fn app(users: Arc<dyn UserRepository>) -> AppState {
-    AppState::with_repository(&config(), users).expect("the state builds")
+/// An application over `backend`, as a function builds it at start-up.
+pub fn app(backend: Arc<dyn Backend>) -> AppState {
+    app_with(&config(), backend)
+}
+
+/// An application over `backend` with this configuration.
+pub fn app_with(config: &Config, backend: Arc<dyn Backend>) -> AppState {
+    let storage = Storage {
+        users: backend.clone(),
+        attempts: backend,
+    };
+    AppState::with_storage(config, storage).expect("the state builds")
 }
 
 /// A user named `name`, with the email `name@example.com`.

@@ -1,23 +1,16 @@
 use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::auth::TokenError;
-use crate::error::ApiError;
-use crate::http::{bearer_token, json_response, require_method};
+use super::caller;
+use crate::error::{ApiError, FieldError};
+use crate::request::require_method;
+use crate::response::json_response;
 use crate::state::AppState;
-use crate::users::{Cursor, FieldError, PageSize};
+use crate::users::{Cursor, PageSize};
 
 pub(super) async fn handle(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::GET)?;
-    let token = bearer_token(request.headers())?;
-    let claims = state.tokens.verify(token).map_err(|e| match e {
-        TokenError::Expired => ApiError::Unauthorized("The token has expired"),
-        TokenError::Invalid => ApiError::Unauthorized("The token is invalid"),
-    })?;
-    // A token outlives nothing: once its user is deleted, it opens no door.
-    if state.users.get(claims.sub).await?.is_none() {
-        return Err(ApiError::Unauthorized("The token is invalid"));
-    }
+    caller(state, &request).await?;
     let (size, after) = page_query(&request)?;
     let page = state.users.list(after, size).await?;
     let mut response = json_response(StatusCode::OK, &page.users)?;

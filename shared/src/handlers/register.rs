@@ -2,10 +2,12 @@ use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
+use crate::accounts;
 use crate::error::ApiError;
-use crate::http::{json_body, json_response, require_method};
+use crate::request::{json_body, require_method};
+use crate::response::json_response;
 use crate::state::AppState;
-use crate::users::{NewUser, PasswordRule, User};
+use crate::users::{NewUser, PasswordRule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,15 +25,8 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
         body.email.as_deref(),
         body.password.as_deref(),
         PasswordRule::Required,
-    )
-    .map_err(ApiError::Validation)?;
-    let hash = match &new_user.password {
-        Some(password) => Some(state.hasher.hash(password).await?),
-        None => None,
-    };
-    let user = User::new(new_user.username, new_user.email);
-    state.users.insert(&user, hash.as_ref()).await?;
-    tracing::info!(user_id = %user.id, "user registered");
+    )?;
+    let user = accounts::register(&*state.users, &state.hasher, new_user).await?;
     let mut response = json_response(StatusCode::CREATED, &user)?;
     let location = format!("/api/users/{}", user.id)
         .parse()

@@ -1,28 +1,24 @@
-//! The user domain: validated field types, the user record, and the repository that stores users.
+//! The user domain: validated field types, the user record, the page of a listing, and the port that stores users.
 
-mod attempts;
-pub mod dynamodb;
 mod email;
 mod field;
+mod page;
 mod password;
-mod repository;
 mod skeleton;
+mod store;
 mod strength;
 mod username;
-
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use attempts::{AttemptKey, Attempts, Expiry};
 pub use email::{Email, renders_as_nothing};
-pub use field::{FieldError, UniqueField};
+pub use field::{Invalid, UniqueField, check};
+pub use page::{Cursor, Page, PageSize};
 pub use password::{Password, PasswordHash};
-pub use repository::{Credentials, Cursor, Page, PageSize, RepoError, SkeletonOf, UserRepository};
 pub use skeleton::Skeleton;
+pub use store::{Credentials, SkeletonOf, UserStore, UserStoreExt};
 pub use username::Username;
 
 /// A registered user as the API shows it: never with a password or a hash.
@@ -84,22 +80,17 @@ impl NewUser {
         email: Option<&str>,
         password: Option<&str>,
         rule: PasswordRule,
-    ) -> Result<Self, Vec<FieldError>> {
+    ) -> Result<Self, Vec<Invalid>> {
         let mut errors = Vec::new();
         let parsed_username = check("username", username, Username::parse, &mut errors);
         let parsed_email = check("email", email, Email::parse, &mut errors);
         let password = if password.is_none() && rule == PasswordRule::Optional {
             None
         } else {
-            // What the user typed elsewhere in the form makes a password easy to guess.
-            let context: Vec<&str> = [username, email, email.and_then(|e| e.split('@').next())]
-                .into_iter()
-                .flatten()
-                .collect();
             check(
                 "password",
                 password,
-                |raw| Password::parse(raw, &context),
+                |raw| Password::parse_for(raw, username, email),
                 &mut errors,
             )
         };
@@ -112,19 +103,4 @@ impl NewUser {
             _ => Err(errors),
         }
     }
-}
-
-fn check<T>(
-    field: &'static str,
-    raw: Option<&str>,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let result = match raw {
-        None => Err("is required".to_owned()),
-        Some(raw) => parse(raw),
-    };
-    result
-        .map_err(|message| errors.push(FieldError::new(field, message)))
-        .ok()
 }

@@ -3,20 +3,33 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
-use zxcvbn::Score;
+
+use super::strength::{self, MIN_SCORE};
 
 /// Fewest characters (Unicode code points) in a password.
 pub const MIN_LENGTH: usize = 12;
 /// Most characters in a password: long enough for any passphrase, short enough to hash cheaply.
 pub const MAX_LENGTH: usize = 128;
-/// The lowest zxcvbn score accepted: "safely unguessable" against an online attack.
-pub const MIN_SCORE: Score = Score::Three;
 
 /// A password that meets the length and strength rules. Its text never appears in `Debug` output.
 #[derive(Clone)]
 pub struct Password(SecretString);
 
 impl Password {
+    /// Checks `raw` as the password of a user with this username and email (either may be unknown): what the user
+    /// typed elsewhere in the form makes a password easy to guess when it reappears in it.
+    pub fn parse_for(
+        raw: &str,
+        username: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Self, String> {
+        let context: Vec<&str> = [username, email, email.and_then(|e| e.split('@').next())]
+            .into_iter()
+            .flatten()
+            .collect();
+        Self::parse(raw, &context)
+    }
+
     /// Checks `raw`'s length and strength. `context` holds what else the user typed (username, email), which makes
     /// a password easier to guess when it reappears in it.
     pub fn parse(raw: &str, context: &[&str]) -> Result<Self, String> {
@@ -31,7 +44,7 @@ impl Password {
                 "must be at most {MAX_LENGTH} characters long, not {length}"
             ));
         }
-        let estimate = super::strength::estimate(raw, context);
+        let estimate = strength::estimate(raw, context);
         if estimate.score() < MIN_SCORE {
             // zxcvbn's feedback is already phrased for people: "This is a very common password." and so on.
             let mut reason = "is too easy to guess.".to_owned();

@@ -17,7 +17,7 @@ include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
 /// are compared without case, so `adm0n` and `admon` must collide too. The skeleton is a key to compare, never shown.
 ///
 /// Computed only by the callers that insert users (the register handler and the admin command, through
-/// `insert` on `dyn UserRepository`), by `upgrade`, and by SQLite's migrations (which the Lambda builds leave out),
+/// `insert` on `dyn UserStore`), by `upgrade`, and by SQLite's migrations (which the Lambda builds leave out),
 /// so that the functions that never insert do not link the table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Skeleton(String);

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason;
 
-use crate::users::RepoError;
+use crate::storage::StoreError;
 
 /// Error codes that mean DynamoDB is overloaded or briefly failing, not that the request is wrong.
 const TRANSIENT_CODES: &[&str] = &[
@@ -26,8 +26,8 @@ pub(super) fn condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E, Http
 }
 
 /// Maps an SDK failure to the repository's error. Timeouts, connection failures, throttling and 5xx answers are
-/// [`RepoError::Unavailable`] (the client may retry); everything else is a fault.
-pub(super) fn sdk_error<E>(error: SdkError<E, HttpResponse>, doing: &str) -> RepoError
+/// [`StoreError::Unavailable`] (the client may retry); everything else is a fault.
+pub(super) fn sdk_error<E>(error: SdkError<E, HttpResponse>, doing: &str) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -45,9 +45,9 @@ where
     };
     let error = anyhow::Error::new(error).context(format!("DynamoDB failed while {doing}"));
     if transient {
-        RepoError::Unavailable(error)
+        StoreError::Unavailable(error)
     } else {
-        RepoError::Internal(error)
+        StoreError::Internal(error)
     }
 }
 
@@ -62,7 +62,7 @@ pub(super) enum Cancelled {
 
 /// Reads cancellation reasons. A contended item wins over failed conditions, because a retry may then find a
 /// different set of failed conditions; a reason that is neither is a fault.
-pub(super) fn cancelled(reasons: &[CancellationReason]) -> Result<Cancelled, RepoError> {
+pub(super) fn cancelled(reasons: &[CancellationReason]) -> Result<Cancelled, StoreError> {
     let mut failed = Vec::new();
     let mut contended = false;
     for (index, reason) in reasons.iter().enumerate() {
@@ -71,12 +71,12 @@ pub(super) fn cancelled(reasons: &[CancellationReason]) -> Result<Cancelled, Rep
             Some("ConditionalCheckFailed") => failed.push(index),
             Some("TransactionConflict") => contended = true,
             Some(code @ ("ThrottlingError" | "ProvisionedThroughputExceeded")) => {
-                return Err(RepoError::Unavailable(anyhow!(
+                return Err(StoreError::Unavailable(anyhow!(
                     "DynamoDB cancelled a transaction: {code}"
                 )));
             }
             Some(code) => {
-                return Err(RepoError::Internal(anyhow!(
+                return Err(StoreError::Internal(anyhow!(
                     "DynamoDB cancelled a transaction: item {index}: {code}"
                 )));
             }
@@ -85,7 +85,7 @@ pub(super) fn cancelled(reasons: &[CancellationReason]) -> Result<Cancelled, Rep
     if contended {
         Ok(Cancelled::Contended)
     } else if failed.is_empty() {
-        Err(RepoError::Internal(anyhow!(
+        Err(StoreError::Internal(anyhow!(
             "DynamoDB cancelled a transaction without saying why"
         )))
     } else {
@@ -128,16 +128,16 @@ mod tests {
     fn throttling_is_unavailable_and_other_reasons_are_faults() {
         assert!(matches!(
             cancelled(&reasons(&["None", "ThrottlingError"])),
-            Err(RepoError::Unavailable(_))
+            Err(StoreError::Unavailable(_))
         ));
         assert!(matches!(
             cancelled(&reasons(&["ValidationError"])),
-            Err(RepoError::Internal(_))
+            Err(StoreError::Internal(_))
         ));
         assert!(matches!(
             cancelled(&reasons(&["None"])),
-            Err(RepoError::Internal(_))
+            Err(StoreError::Internal(_))
         ));
-        assert!(matches!(cancelled(&[]), Err(RepoError::Internal(_))));
+        assert!(matches!(cancelled(&[]), Err(StoreError::Internal(_))));
     }
 }

@@ -4,19 +4,20 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::errors::sdk_error;
 use super::items::{
-    CREATED_AT, EMAIL, ID, Item, PK, SKELETON, USER_PREFIX, USERNAME, read_user, s, skeleton_item,
-    user_key,
+    CREATED_AT, EMAIL, ID, Item, PK, SKELETON, USER_PREFIX, USERNAME, read_user, skeleton_item,
+    string_value, user_key,
 };
 use super::transactions::Outcome;
-use super::{DynamoUsers, malformed};
-use crate::users::{RepoError, SkeletonOf, User, Username};
+use super::{DynamoDb, malformed};
+use crate::storage::StoreError;
+use crate::users::{SkeletonOf, User, Username};
 
 /// Gives every user item without a skeleton its `SKELETON#` item and attribute, oldest user first, one transaction
 /// each. A user whose skeleton another holds (look-alikes registered before skeletons existed) is left as it is,
 /// with a warning: the older keeps the name's look, neither account changes. Running it again changes nothing.
 ///
 /// This is the one Scan in the backend: it reads the whole table once, and only the admin command runs it.
-pub(super) async fn fill_in(users: &DynamoUsers, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
+pub(super) async fn fill_in(users: &DynamoDb, skeleton_of: SkeletonOf) -> Result<(), StoreError> {
     let mut missing = without_skeleton(users).await?;
     // UUIDv7 ids sort by registration time.
     missing.sort_by_key(|user| user.id);
@@ -40,7 +41,7 @@ pub(super) async fn fill_in(users: &DynamoUsers, skeleton_of: SkeletonOf) -> Res
 }
 
 /// The user items that carry no skeleton.
-async fn without_skeleton(users: &DynamoUsers) -> Result<Vec<User>, RepoError> {
+async fn without_skeleton(users: &DynamoDb) -> Result<Vec<User>, StoreError> {
     let mut found = Vec::new();
     let mut start_key: Option<Item> = None;
     loop {
@@ -56,7 +57,7 @@ async fn without_skeleton(users: &DynamoUsers) -> Result<Vec<User>, RepoError> {
             .expression_attribute_names("#username", USERNAME)
             .expression_attribute_names("#email", EMAIL)
             .expression_attribute_names("#created_at", CREATED_AT)
-            .expression_attribute_values(":user", s(USER_PREFIX))
+            .expression_attribute_values(":user", string_value(USER_PREFIX))
             .consistent_read(true)
             .set_exclusive_start_key(start_key)
             .send()
@@ -74,10 +75,10 @@ async fn without_skeleton(users: &DynamoUsers) -> Result<Vec<User>, RepoError> {
 
 /// Records on the user item the skeleton it now holds, if the user still exists and holds none yet.
 fn set_skeleton(
-    users: &DynamoUsers,
+    users: &DynamoDb,
     user: &User,
     skeleton: &str,
-) -> Result<TransactWriteItem, RepoError> {
+) -> Result<TransactWriteItem, StoreError> {
     let update = Update::builder()
         .table_name(&users.table)
         .set_key(Some(user_key(user.id)))
@@ -85,8 +86,8 @@ fn set_skeleton(
         .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#skeleton)")
         .expression_attribute_names("#pk", PK)
         .expression_attribute_names("#skeleton", SKELETON)
-        .expression_attribute_values(":skeleton", s(skeleton))
+        .expression_attribute_values(":skeleton", string_value(skeleton))
         .build()
-        .map_err(|e| RepoError::Internal(e.into()))?;
+        .map_err(|e| StoreError::Internal(e.into()))?;
     Ok(TransactWriteItem::builder().update(update).build())
 }

@@ -1,19 +1,14 @@
-//! Reading requests and writing responses: body limits, JSON parsing, the Authorization header, common headers.
+//! Reading requests: body limits, JSON parsing, the Authorization header, the request id and the source address.
 
-use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
+use http::Method;
+use http::header::{self, HeaderMap};
+use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
 /// Largest request body accepted, checked before any parsing or hashing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// Content type of successful JSON answers.
-pub const JSON: &str = "application/json; charset=utf-8";
-/// Content type of error answers (RFC 9457).
-pub const PROBLEM_JSON: &str = "application/problem+json; charset=utf-8";
 
 /// The Lambda request id, or `local` when the request did not come through the Lambda runtime (in-process tests).
 pub fn request_id(request: &Request) -> String {
@@ -110,33 +105,10 @@ fn parse_authorization(value: &str) -> Option<&str> {
     (known && well_formed).then_some(token)
 }
 
-/// Headers on every answer: never cached, never sniffed.
-pub fn secure_headers(headers: &mut HeaderMap) {
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-}
-
-/// A JSON answer with the common headers.
-pub fn json_response(
-    status: StatusCode,
-    value: &impl Serialize,
-) -> Result<Response<Body>, ApiError> {
-    let body = serde_json::to_string(value).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut response = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, JSON)
-        .body(Body::Text(body))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    secure_headers(response.headers_mut());
-    Ok(response)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -1,97 +1,25 @@
-//! The DynamoDB backend: one table, with transactions keeping usernames, their skeletons and emails unique.
-//!
-//! See [`table_design`] for the items and keys. Every call is bounded in time: a slow, throttled or unreachable
-//! DynamoDB gives [`RepoError::Unavailable`] within [`CALL_BUDGET`], never a hang.
-
-mod client;
-mod errors;
-mod items;
-mod logins;
-mod skeletons;
-mod table;
-mod transactions;
-
-use std::future::Future;
-use std::time::Duration;
+//! [`UserStore`] on DynamoDB: the user item and the reservations of its username, email and skeleton, written and
+//! deleted together in transactions.
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::Client;
 use uuid::Uuid;
 
-pub use self::client::http_client;
-use self::errors::{condition_failed, sdk_error};
-use self::items::{
-    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user,
-    read_user_skeleton, read_username, s, skeleton_item, skeleton_key, user_item, user_key,
-    username_item, username_key,
+use super::errors::{condition_failed, sdk_error};
+use super::items::{
+    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_user_skeleton,
+    read_username, skeleton_item, skeleton_key, string_value, user_item, user_key, username_item,
+    username_key,
 };
-pub use self::table::{LISTING_INDEX, TableDesign, table_design};
-use self::transactions::Outcome;
-use chrono::{DateTime, Utc};
-
-use super::{
-    AttemptKey, Attempts, Credentials, Cursor, Expiry, Page, PageSize, PasswordHash, RepoError,
-    Skeleton, SkeletonOf, UniqueField, User, UserRepository, Username,
+use super::transactions::Outcome;
+use super::{DELETE_ATTEMPTS, DynamoDb, LISTING_INDEX, StoreError, bounded, malformed};
+use super::{skeletons, table};
+use crate::users::{
+    Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, UniqueField, User,
+    UserStore, Username,
 };
 
-/// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
-/// few).
-pub const CALL_BUDGET: Duration = Duration::from_secs(6);
-/// Tries of a delete whose items change between reading and deleting them.
-const DELETE_ATTEMPTS: u32 = 3;
-
-/// Users in one DynamoDB table. Cheap to clone: clones share the SDK client and its connection pool.
-#[derive(Clone, Debug)]
-pub struct DynamoUsers {
-    client: Client,
-    table: String,
-}
-
-impl DynamoUsers {
-    /// Builds the SDK client for `table`, once per process. `endpoint` points at a local DynamoDB-compatible server;
-    /// `None` is real DynamoDB in the configured region. The table itself is made by `upgrade` (see [`UserRepository`]).
-    pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> anyhow::Result<Self> {
-        Ok(Self {
-            client: client::build(endpoint).await?,
-            table: table.into(),
-        })
-    }
-
-    /// The table this repository reads and writes.
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    /// The SDK client, with the timeouts and retries this repository runs under, for work beside it on the same
-    /// table: the benchmarks seed it with BatchWriteItem, which no repository operation needs.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// [`UserRepository`]'s `insert` on `dyn UserRepository`, for a caller that holds this type.
-    pub async fn insert(&self, user: &User, hash: Option<&PasswordHash>) -> Result<(), RepoError> {
-        (self as &dyn UserRepository).insert(user, hash).await
-    }
-
-    /// [`UserRepository`]'s `upgrade` on `dyn UserRepository`, for a caller that holds this type.
-    pub async fn upgrade(&self) -> Result<(), RepoError> {
-        (self as &dyn UserRepository).upgrade().await
-    }
-
-    async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, RepoError> {
-        Ok(self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_error(e, doing))?
-            .item)
-    }
-
+impl DynamoDb {
     /// One UpdateItem of the hash on `username`'s item: while it is still `current`, or, without one, whenever the
     /// user exists. Answers whether it wrote.
     async fn update_hash(
@@ -100,7 +28,7 @@ impl DynamoUsers {
         hash: &PasswordHash,
         current: Option<&PasswordHash>,
         doing: &str,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<bool, StoreError> {
         let update = self
             .client
             .update_item()
@@ -108,12 +36,12 @@ impl DynamoUsers {
             .set_key(Some(username_key(username)))
             .update_expression("SET #hash = :hash")
             .expression_attribute_names("#hash", PASSWORD_HASH)
-            .expression_attribute_values(":hash", s(hash.as_str()));
+            .expression_attribute_values(":hash", string_value(hash.as_str()));
         let update = match current {
             None => update.condition_expression("attribute_exists(pk)"),
             Some(current) => update
                 .condition_expression("#hash = :current")
-                .expression_attribute_values(":current", s(current.as_str())),
+                .expression_attribute_values(":current", string_value(current.as_str())),
         };
         match update.send().await {
             Ok(_) => Ok(true),
@@ -122,7 +50,7 @@ impl DynamoUsers {
         }
     }
 
-    async fn get_user(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.get_item(user_key(id), "reading a user")
             .await?
             .map(|item| read_user(&item).map_err(malformed))
@@ -131,8 +59,8 @@ impl DynamoUsers {
 }
 
 #[async_trait]
-impl UserRepository for DynamoUsers {
-    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), RepoError> {
+impl UserStore for DynamoDb {
+    async fn upgrade_with(&self, skeleton_of: SkeletonOf) -> Result<(), StoreError> {
         table::create_if_missing(&self.client, &self.table).await?;
         skeletons::fill_in(self, skeleton_of).await
     }
@@ -142,7 +70,7 @@ impl UserRepository for DynamoUsers {
         user: &User,
         skeleton: &Skeleton,
         hash: Option<&PasswordHash>,
-    ) -> Result<(), RepoError> {
+    ) -> Result<(), StoreError> {
         bounded(async {
             // The order fixes the cancellation reasons' indexes read below.
             let items = vec![
@@ -154,10 +82,10 @@ impl UserRepository for DynamoUsers {
             match self.transact(items, "inserting a user").await? {
                 Outcome::Written => Ok(()),
                 Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(
-                    RepoError::Internal(anyhow!("user id {} is already stored", user.id)),
+                    StoreError::Internal(anyhow!("user id {} is already stored", user.id)),
                 ),
                 // A taken skeleton is a taken username: a look-alike of another user's name.
-                Outcome::ConditionsFailed(failed) => Err(RepoError::Conflict(
+                Outcome::ConditionsFailed(failed) => Err(StoreError::Conflict(
                     [
                         (1, UniqueField::Username),
                         (2, UniqueField::Email),
@@ -174,7 +102,7 @@ impl UserRepository for DynamoUsers {
         .await
     }
 
-    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, RepoError> {
+    async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError> {
         bounded(async {
             self.get_item(username_key(username), "reading credentials")
                 .await?
@@ -184,11 +112,11 @@ impl UserRepository for DynamoUsers {
         .await
     }
 
-    async fn get(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+    async fn by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         bounded(self.get_user(id)).await
     }
 
-    async fn find(&self, username: &Username) -> Result<Option<User>, RepoError> {
+    async fn by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         bounded(async {
             match self
                 .get_item(username_key(username), "finding a user")
@@ -208,7 +136,7 @@ impl UserRepository for DynamoUsers {
     /// Reads the sparse listing index, so a page of N users reads about N items. The index is eventually
     /// consistent: a user registered a moment ago may be missing from a listing for a moment, which a listing can
     /// afford (every read that a login or a registration depends on is strongly consistent).
-    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, RepoError> {
+    async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, StoreError> {
         bounded(async {
             // One user more than asked tells whether another page follows.
             let wanted = size.get() + 1;
@@ -221,7 +149,7 @@ impl UserRepository for DynamoUsers {
                     .table_name(&self.table)
                     .index_name(LISTING_INDEX)
                     .expression_attribute_names("#listing", LISTING)
-                    .expression_attribute_values(":listing", s(LISTING_ALL))
+                    .expression_attribute_values(":listing", string_value(LISTING_ALL))
                     .limit(i32::try_from(wanted - users.len()).unwrap_or(i32::MAX))
                     .set_exclusive_start_key(start_key);
                 let query = match after {
@@ -229,7 +157,10 @@ impl UserRepository for DynamoUsers {
                     Some(cursor) => query
                         .key_condition_expression("#listing = :listing AND #id > :after")
                         .expression_attribute_names("#id", ID)
-                        .expression_attribute_values(":after", s(cursor.user_id().to_string())),
+                        .expression_attribute_values(
+                            ":after",
+                            string_value(cursor.user_id().to_string()),
+                        ),
                 };
                 let output = query
                     .send()
@@ -254,13 +185,13 @@ impl UserRepository for DynamoUsers {
         &self,
         username: &Username,
         hash: &PasswordHash,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<bool, StoreError> {
         bounded(self.update_hash(username, hash, None, "setting a password")).await
     }
 
     /// Reads which items belong to the user, then deletes them all in one transaction conditioned on what was read:
     /// if anything changed in between, nothing is deleted and the user is read again.
-    async fn delete(&self, username: &Username) -> Result<bool, RepoError> {
+    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
         bounded(async {
             for _ in 0..DELETE_ATTEMPTS {
                 let Some(item) = self
@@ -289,7 +220,7 @@ impl UserRepository for DynamoUsers {
                     Outcome::ConditionsFailed(_) => continue,
                 }
             }
-            Err(RepoError::Internal(anyhow!(
+            Err(StoreError::Internal(anyhow!(
                 "the items of user {username} did not match after {DELETE_ATTEMPTS} attempts"
             )))
         })
@@ -302,39 +233,7 @@ impl UserRepository for DynamoUsers {
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
-    ) -> Result<bool, RepoError> {
+    ) -> Result<bool, StoreError> {
         bounded(self.update_hash(username, new, Some(current), "replacing a password hash")).await
     }
-
-    async fn reserve_login_attempt(
-        &self,
-        key: &AttemptKey,
-        now: DateTime<Utc>,
-        expiry: Expiry,
-    ) -> Result<Attempts, RepoError> {
-        bounded(logins::reserve(self, key, now, expiry)).await
-    }
-
-    async fn release_login_attempt(&self, key: &AttemptKey) -> Result<(), RepoError> {
-        bounded(logins::release(self, key)).await
-    }
-
-    async fn clear_login_attempts(&self, key: &AttemptKey) -> Result<(), RepoError> {
-        bounded(logins::clear(self, key)).await
-    }
-}
-
-/// Caps a repository call at [`CALL_BUDGET`], whatever its requests and retries add up to.
-async fn bounded<T>(call: impl Future<Output = Result<T, RepoError>>) -> Result<T, RepoError> {
-    tokio::time::timeout(CALL_BUDGET, call)
-        .await
-        .unwrap_or_else(|_| {
-            Err(RepoError::Unavailable(anyhow!(
-                "DynamoDB did not answer within {CALL_BUDGET:?}"
-            )))
-        })
-}
-
-fn malformed(error: items::ItemError) -> RepoError {
-    RepoError::Internal(anyhow!(error).context("a stored DynamoDB item is malformed"))
 }

@@ -1,9 +1,37 @@
-//! What the repository stores for login throttling: attempt counters under opaque keys.
+//! Login attempts: the counters login throttling keeps, the port that stores them, and the policy over them
+//! ([`throttle`]).
 //!
-//! The keys are keyed hashes made by [`crate::auth::throttle`]: the store never sees a name or an address, so a
-//! password typed into the username field is never written down, not even for a day.
+//! The keys are keyed hashes made by [`throttle`]: the store never sees a name or an address, so a password typed
+//! into the username field is never written down, not even for a day.
 
+pub mod throttle;
+
+use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+
+use crate::storage::StoreError;
+
+/// Stores login-attempt counters. Each backend implements it in its own module (`storage::sqlite::login_attempts`,
+/// `storage::dynamodb::login_attempts`).
+#[async_trait]
+pub trait LoginAttempts: Send + Sync {
+    /// Counts one more login attempt under `key` at `now` and answers the counter as it stood just before: atomic, so
+    /// that concurrent calls each see a different count. A counter past its expiry reads as none and starts afresh;
+    /// `expiry` sets when the new count expires.
+    async fn reserve(
+        &self,
+        key: &AttemptKey,
+        now: DateTime<Utc>,
+        expiry: Expiry,
+    ) -> Result<Attempts, StoreError>;
+
+    /// Takes one attempt back from `key`'s counter, for an attempt that turned out to be no failure. A counter at
+    /// zero, or gone, stays so.
+    async fn release(&self, key: &AttemptKey) -> Result<(), StoreError>;
+
+    /// Forgets every attempt counted under `key`.
+    async fn clear(&self, key: &AttemptKey) -> Result<(), StoreError>;
+}
 
 /// The opaque key of one attempt counter: lower-case hex, no longer than [`AttemptKey::MAX_LEN`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::sdk_error;
 use super::items::{CREATED_AT, EMAIL, EXPIRES_AT, ID, LISTING, PK, USERNAME};
-use crate::users::RepoError;
+use crate::storage::StoreError;
 
 /// The index that lists users in id order: partition key [`LISTING`], sort key [`ID`].
 pub const LISTING_INDEX: &str = "listing-by-id";
@@ -82,7 +82,7 @@ pub fn table_design() -> TableDesign {
 
 /// Creates `table` if it does not exist, then waits until it is active. An existing table is checked for the
 /// listing index, so that a table from elsewhere fails here rather than on the first listing.
-pub(super) async fn create_if_missing(client: &Client, table: &str) -> Result<(), RepoError> {
+pub(super) async fn create_if_missing(client: &Client, table: &str) -> Result<(), StoreError> {
     let design = table_design();
     let created = client
         .create_table()
@@ -107,7 +107,7 @@ pub(super) async fn create_if_missing(client: &Client, table: &str) -> Result<()
 }
 
 /// Turns on TTL deletion by `attribute`, unless it already is.
-async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), RepoError> {
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(), StoreError> {
     let current = client
         .describe_time_to_live()
         .table_name(table)
@@ -140,7 +140,7 @@ async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> Result<(),
     Ok(())
 }
 
-async fn wait_until_active(client: &Client, table: &str) -> Result<(), RepoError> {
+async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreError> {
     let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
     loop {
         let description = client
@@ -156,7 +156,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), RepoError
             .iter()
             .any(|index| index.index_name() == Some(LISTING_INDEX));
         if !has_index {
-            return Err(RepoError::Internal(anyhow!(
+            return Err(StoreError::Internal(anyhow!(
                 "table {table} exists but has no index {LISTING_INDEX}; it was not created by this program"
             )));
         }
@@ -164,7 +164,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), RepoError
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(RepoError::Unavailable(anyhow!(
+            return Err(StoreError::Unavailable(anyhow!(
                 "table {table} is not active after {ACTIVE_TIMEOUT:?}"
             )));
         }

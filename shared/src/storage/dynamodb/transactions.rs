@@ -7,10 +7,10 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use uuid::Uuid;
 
-use super::DynamoUsers;
+use super::DynamoDb;
 use super::errors::{Cancelled, cancelled, sdk_error};
-use super::items::{Item, s};
-use crate::users::RepoError;
+use super::items::{Item, string_value};
+use crate::storage::StoreError;
 
 /// Tries of a transaction that another transaction on the same items keeps cancelling.
 const TRANSACTION_ATTEMPTS: u32 = 4;
@@ -23,14 +23,14 @@ pub(super) enum Outcome {
     ConditionsFailed(Vec<usize>),
 }
 
-impl DynamoUsers {
+impl DynamoDb {
     /// Runs a write transaction, trying again with jittered back-off while other transactions on the same items
     /// cancel it.
     pub(super) async fn transact(
         &self,
         items: Vec<TransactWriteItem>,
         doing: &str,
-    ) -> Result<Outcome, RepoError> {
+    ) -> Result<Outcome, StoreError> {
         let mut backoff = CONTENTION_BACKOFF;
         for attempt in 1..=TRANSACTION_ATTEMPTS {
             let sent = self
@@ -62,19 +62,19 @@ impl DynamoUsers {
                 Cancelled::Contended => {}
             }
         }
-        Err(RepoError::Unavailable(anyhow!(
+        Err(StoreError::Unavailable(anyhow!(
             "{doing}: still contended after {TRANSACTION_ATTEMPTS} attempts"
         )))
     }
 
     /// A put that only happens if no item has this key yet.
-    pub(super) fn put_new(&self, item: Item) -> Result<TransactWriteItem, RepoError> {
+    pub(super) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| RepoError::Internal(e.into()))?;
+            .map_err(|e| StoreError::Internal(e.into()))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -83,15 +83,15 @@ impl DynamoUsers {
         &self,
         key: Item,
         holder: Option<Uuid>,
-    ) -> Result<TransactWriteItem, RepoError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let delete = Delete::builder().table_name(&self.table).set_key(Some(key));
         let delete = match holder {
             Some(id) => delete
                 .condition_expression("user_id = :id")
-                .expression_attribute_values(":id", s(id.to_string())),
+                .expression_attribute_values(":id", string_value(id.to_string())),
             None => delete.condition_expression("attribute_exists(pk)"),
         };
-        let delete = delete.build().map_err(|e| RepoError::Internal(e.into()))?;
+        let delete = delete.build().map_err(|e| StoreError::Internal(e.into()))?;
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 }

@@ -1,15 +1,18 @@
 //! Login-attempt counters: `LOGIN#<keyed hash>` items, counted with an atomic `ADD` and deleted by the table's TTL.
 
 use anyhow::anyhow;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    ATTEMPTS, EXPIRES_AT, LAST_ATTEMPT_AT, attempt_item, attempt_key, n, read_attempts, s,
+    ATTEMPTS, EXPIRES_AT, LAST_ATTEMPT_AT, attempt_item, attempt_key, number_value, read_attempts,
+    string_value,
 };
-use super::{DynamoUsers, malformed};
-use crate::users::{AttemptKey, Attempts, Expiry, RepoError, format_timestamp};
+use super::{DynamoDb, StoreError, bounded, malformed};
+use crate::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
+use crate::users::format_timestamp;
 
 /// Tries of a count whose expired counter another attempt replaces at the same moment.
 const RESERVE_TRIES: u32 = 3;
@@ -17,12 +20,12 @@ const RESERVE_TRIES: u32 = 3;
 /// One atomic `ADD` on a live counter, answering the whole old item (`ALL_OLD`: `UPDATED_OLD` leaves out attributes
 /// whose value did not change); a counter past its expiry (which TTL deletes only
 /// eventually) is replaced by a fresh count of one instead, conditioned so that two attempts cannot both do it.
-pub(super) async fn reserve(
-    users: &DynamoUsers,
+async fn reserve(
+    users: &DynamoDb,
     key: &AttemptKey,
     now: DateTime<Utc>,
     expiry: Expiry,
-) -> Result<Attempts, RepoError> {
+) -> Result<Attempts, StoreError> {
     const DOING: &str = "counting a login attempt";
     let fresh_expires = expiry.expires_at(now, now).timestamp();
     // A fixed window keeps the expiry its first attempt set.
@@ -41,10 +44,10 @@ pub(super) async fn reserve(
             .expression_attribute_names("#attempts", ATTEMPTS)
             .expression_attribute_names("#last", LAST_ATTEMPT_AT)
             .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(format_timestamp(&now)))
-            .expression_attribute_values(":expires", n(fresh_expires))
-            .expression_attribute_values(":now_epoch", n(now.timestamp()))
+            .expression_attribute_values(":one", number_value(1))
+            .expression_attribute_values(":now", string_value(format_timestamp(&now)))
+            .expression_attribute_values(":expires", number_value(fresh_expires))
+            .expression_attribute_values(":now_epoch", number_value(now.timestamp()))
             .return_values(ReturnValue::AllOld)
             .send()
             .await;
@@ -62,7 +65,7 @@ pub(super) async fn reserve(
             .set_item(Some(attempt_item(key, 1, now, fresh_expires)))
             .condition_expression("attribute_not_exists(pk) OR #expires <= :now_epoch")
             .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":now_epoch", n(now.timestamp()))
+            .expression_attribute_values(":now_epoch", number_value(now.timestamp()))
             .send()
             .await;
         match replaced {
@@ -72,13 +75,13 @@ pub(super) async fn reserve(
             Err(error) => return Err(sdk_error(error, DOING)),
         }
     }
-    Err(RepoError::Unavailable(anyhow!(
+    Err(StoreError::Unavailable(anyhow!(
         "{DOING}: the counter kept changing over {RESERVE_TRIES} tries"
     )))
 }
 
 /// One atomic `ADD` of minus one, only while the counter is above zero; a missing counter stays missing.
-pub(super) async fn release(users: &DynamoUsers, key: &AttemptKey) -> Result<(), RepoError> {
+async fn release(users: &DynamoDb, key: &AttemptKey) -> Result<(), StoreError> {
     let released = users
         .client
         .update_item()
@@ -87,8 +90,8 @@ pub(super) async fn release(users: &DynamoUsers, key: &AttemptKey) -> Result<(),
         .update_expression("ADD #attempts :minus_one")
         .condition_expression("#attempts > :zero")
         .expression_attribute_names("#attempts", ATTEMPTS)
-        .expression_attribute_values(":minus_one", n(-1))
-        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":minus_one", number_value(-1))
+        .expression_attribute_values(":zero", number_value(0))
         .send()
         .await;
     match released {
@@ -99,7 +102,7 @@ pub(super) async fn release(users: &DynamoUsers, key: &AttemptKey) -> Result<(),
 }
 
 /// Forgets the attempts under `key`.
-pub(super) async fn clear(users: &DynamoUsers, key: &AttemptKey) -> Result<(), RepoError> {
+async fn clear(users: &DynamoDb, key: &AttemptKey) -> Result<(), StoreError> {
     users
         .client
         .delete_item()
@@ -109,4 +112,24 @@ pub(super) async fn clear(users: &DynamoUsers, key: &AttemptKey) -> Result<(), R
         .await
         .map(drop)
         .map_err(|e| sdk_error(e, "clearing login attempts"))
+}
+
+#[async_trait]
+impl LoginAttempts for DynamoDb {
+    async fn reserve(
+        &self,
+        key: &AttemptKey,
+        now: DateTime<Utc>,
+        expiry: Expiry,
+    ) -> Result<Attempts, StoreError> {
+        bounded(reserve(self, key, now, expiry)).await
+    }
+
+    async fn release(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        bounded(release(self, key)).await
+    }
+
+    async fn clear(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        bounded(clear(self, key)).await
+    }
 }

@@ -1,0 +1,122 @@
+//! Logging in: a username and password, throttled, for an access token.
+
+use secrecy::SecretString;
+
+use super::Error;
+use crate::login_attempts::throttle::{Admission, Source};
+use crate::passwords::Verification;
+use crate::state::AppState;
+use crate::tokens::AccessToken;
+use crate::users::{Credentials, Invalid, Password, PasswordHash, Username};
+
+/// A log-in attempt as the client sent it. The username is kept raw: a name that could never have registered is
+/// still throttled and still costs a full verification.
+pub struct LogIn {
+    pub username: String,
+    pub password: SecretString,
+    /// Where the attempt comes from, for throttling.
+    pub source: Source,
+}
+
+impl LogIn {
+    /// The attempt, if both fields are there; otherwise every missing one.
+    pub fn parse(
+        username: Option<String>,
+        password: Option<SecretString>,
+        source: Source,
+    ) -> Result<Self, Vec<Invalid>> {
+        match (username, password) {
+            (Some(username), Some(password)) => Ok(Self {
+                username,
+                password,
+                source,
+            }),
+            (username, password) => Err([
+                ("username", username.is_none()),
+                ("password", password.is_none()),
+            ]
+            .into_iter()
+            .filter(|(_, missing)| *missing)
+            .map(|(field, _)| Invalid::new(field, "is required"))
+            .collect()),
+        }
+    }
+}
+
+/// Checks the password and issues an access token. The attempt is counted before any Argon2 work, for unknown
+/// names exactly as for real users, and the count decides whether it may go on (see
+/// [`crate::login_attempts::throttle`]): concurrent guesses cannot all slip through.
+pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<AccessToken, Error> {
+    let LogIn {
+        username,
+        password,
+        source,
+    } = attempt;
+    let keys = state.throttle.keys(&username, source);
+    let now = state.clock.now();
+    if let Admission::Refused(seconds) = state.throttle.admit(&*state.attempts, &keys, now).await? {
+        return Err(Error::Throttled(seconds));
+    }
+    // A username that could never have registered has no credentials; it still costs a full verification.
+    let username = Username::parse(&username).ok();
+    let credentials = match &username {
+        Some(username) => state.users.credentials(username).await?,
+        None => None,
+    };
+    let hash = credentials.as_ref().and_then(|c| c.hash.as_ref());
+    let verification = state.hasher.verify(password.clone(), hash).await?;
+    let (user_id, hash, username) = match (verification, credentials, username) {
+        (
+            Verification::Match,
+            Some(Credentials {
+                user_id,
+                hash: Some(hash),
+            }),
+            Some(username),
+        ) => (user_id, hash, username),
+        // The attempt was counted already.
+        _ => return Err(Error::InvalidCredentials),
+    };
+    if let Err(error) = state.throttle.succeeded(&*state.attempts, &keys).await {
+        // The login stands; the leftover count expires on its own.
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "could not reset the login attempts"
+        );
+    }
+    if state.hasher.needs_rehash(&hash) {
+        rehash(state, &username, &hash, password).await;
+    }
+    let token = state.tokens.issue(user_id)?;
+    tracing::info!(%user_id, "token issued");
+    Ok(token)
+}
+
+/// Stores a hash with the current parameters after a login proved the password, only if the stored hash is still
+/// the one it proved (an administrator may have set a new password in between). A failure here costs the user
+/// nothing: the login still succeeds, and the next one tries again.
+async fn rehash(
+    state: &AppState,
+    username: &Username,
+    proved: &PasswordHash,
+    password: SecretString,
+) {
+    let result = async {
+        let hash = state.hasher.hash(&Password::trusted(password)).await?;
+        anyhow::Ok(
+            state
+                .users
+                .replace_password_hash(username, proved, &hash)
+                .await?,
+        )
+    }
+    .await;
+    match result {
+        Ok(true) => tracing::info!("password hash upgraded to the current parameters"),
+        Ok(false) => tracing::info!("password hash not upgraded: it changed since it was verified"),
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "could not upgrade a password hash"
+        ),
+    }
+}

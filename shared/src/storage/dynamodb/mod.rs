@@ -1,0 +1,89 @@
+//! The DynamoDB backend: one table, with transactions keeping usernames, their skeletons and emails unique.
+//!
+//! See [`table_design`] for the items and keys. Every call is bounded in time: a slow, throttled or unreachable
+//! DynamoDB gives [`StoreError::Unavailable`] within [`CALL_BUDGET`], never a hang.
+
+mod client;
+mod errors;
+mod items;
+mod login_attempts;
+mod skeletons;
+mod table;
+mod transactions;
+mod users;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use aws_sdk_dynamodb::Client;
+
+pub use self::client::http_client;
+use self::errors::sdk_error;
+use self::items::Item;
+pub use self::table::{LISTING_INDEX, TableDesign, table_design};
+
+use super::StoreError;
+
+/// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
+/// few).
+pub const CALL_BUDGET: Duration = Duration::from_secs(6);
+/// Tries of a delete whose items change between reading and deleting them.
+const DELETE_ATTEMPTS: u32 = 3;
+
+/// Users in one DynamoDB table. Cheap to clone: clones share the SDK client and its connection pool.
+#[derive(Clone, Debug)]
+pub struct DynamoDb {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDb {
+    /// Builds the SDK client for `table`, once per process. `endpoint` points at a local DynamoDB-compatible server;
+    /// `None` is real DynamoDB in the configured region. The table itself is made by `upgrade` (see [`crate::users::UserStore`]).
+    pub async fn connect(table: impl Into<String>, endpoint: Option<&str>) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: client::build(endpoint).await?,
+            table: table.into(),
+        })
+    }
+
+    /// The table this repository reads and writes.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client, with the timeouts and retries this repository runs under, for work beside it on the same
+    /// table: the benchmarks seed it with BatchWriteItem, which no repository operation needs.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, StoreError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(e, doing))?
+            .item)
+    }
+}
+
+/// Caps a repository call at [`CALL_BUDGET`], whatever its requests and retries add up to.
+async fn bounded<T>(call: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    tokio::time::timeout(CALL_BUDGET, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(anyhow!(
+                "DynamoDB did not answer within {CALL_BUDGET:?}"
+            )))
+        })
+}
+
+fn malformed(error: items::ItemError) -> StoreError {
+    StoreError::Internal(anyhow!(error).context("a stored DynamoDB item is malformed"))
+}
