@@ -1,5 +1,5 @@
 //! API tests: every line of the HTTP contract, through the handlers in-process with real `lambda_http` requests,
-//! on every storage backend.
+//! on every storage backend; and properties of the parsers over generated input.
 
 use std::sync::Arc;
 
@@ -29,6 +29,7 @@ macro_rules! for_each_backend {
 mod auth;
 mod fixtures;
 mod list_users;
+mod properties;
 mod register;
 mod robustness;
 mod timing;

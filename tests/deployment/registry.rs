@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 use vimcar_tests::server::{cargo_metadata, workspace_root};
 
-const TEMPLATE: &str = include_str!("../template.yaml");
+const TEMPLATE: &str = include_str!("../../template.yaml");
 
 /// (method, path, function), e.g. ("POST", "/auth", "auth").
 type Route = (String, String, String);

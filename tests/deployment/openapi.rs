@@ -15,7 +15,7 @@ use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request}
 use vimcar_tests::server::cargo_metadata;
 use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
 
-const SPEC: &str = include_str!("../openapi.yaml");
+const SPEC: &str = include_str!("../../openapi.yaml");
 
 /// An operation: (path, method), as the router table and the spec name it.
 type Operation = (String, String);

@@ -22,7 +22,7 @@ use vimcar::users::{PasswordHash, UserRepository, Username};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 use vimcar_tests::requests::{get_with_token, json, post_json};
 
-const TEMPLATE: &str = include_str!("../template.yaml");
+const TEMPLATE: &str = include_str!("../../template.yaml");
 
 /// What a statement allows, or what a call needs: an action, "table" or "index NAME", and a partition key pattern
 /// (`USER#*`, or `*` when a statement sets no `LeadingKeys` or a call names no key).

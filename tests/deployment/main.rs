@@ -1,0 +1,8 @@
+//! Deployment tests: what deploys and what is served, held to the code. The registry (`vimcar::routes`) against the
+//! packages, the local router, `template.yaml` and `openapi.yaml`; the table; each function's IAM role against the
+//! calls it makes; the spec against the handlers' answers.
+
+mod openapi;
+mod permissions;
+mod registry;
+mod table;
