@@ -13,7 +13,7 @@ use vimcar::ApiError;
 use vimcar::users::{FieldError, UniqueField};
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
 use vimcar_tests::server::cargo_metadata;
-use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
+use vimcar_tests::{STRONG_PASSWORD, TestApp, user};
 
 const SPEC: &str = include_str!("../../openapi.yaml");
 
@@ -291,8 +291,8 @@ async fn real_answers_of_every_function_fit_the_spec() {
     use vimcar::handlers::{auth, list_users, register};
 
     let spec = Spec::load();
-    let users = sqlite_users().await;
-    let app = app(users.clone());
+    let app = TestApp::sqlite().await;
+    let users = &app.users;
     let register_op = operation_of("register");
     let auth_op = operation_of("auth");
     let list_op = operation_of("list-users");

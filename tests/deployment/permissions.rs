@@ -20,7 +20,7 @@ use vimcar::auth::throttle::Source;
 use vimcar::users::dynamodb::LISTING_INDEX;
 use vimcar::users::{PasswordHash, UserRepository, Username};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
-use vimcar_tests::requests::{get_with_token, json, post_json};
+use vimcar_tests::requests::{json, post_json};
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
 
@@ -410,7 +410,8 @@ fn outdated_hash(password: &str) -> PasswordHash {
     )
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+/// The password `TestApp::register` gives every user.
+const PASSWORD: &str = vimcar_tests::STRONG_PASSWORD;
 
 fn login(username: &str, password: &str) -> lambda_http::Request {
     post_json(
@@ -424,14 +425,13 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     let table = TestTable::create(&endpoint()).await;
     let name = table.users.table().to_owned();
     let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
-    let app = vimcar_tests::app(users.clone());
+    let app = vimcar_tests::TestApp::new(users.clone());
     let recorder = Recorder::new();
 
     // register: a new user, and the same one again (a conflict).
     recorder.start();
-    let body = json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD});
-    let created = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
-    let conflict = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
+    let created = app.register("alice").await;
+    let conflict = app.register("alice").await;
     let calls = recorder.stop(&name);
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
@@ -490,7 +490,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     // list-users: a page with a valid token.
     let token = json(&right)["access_token"].as_str().unwrap().to_owned();
     recorder.start();
-    let listed = vimcar::handlers::list_users(&app, get_with_token("/api/users", &token)).await;
+    let listed = app.list(&token).await;
     let calls = recorder.stop(&name);
     assert_eq!(listed.status(), StatusCode::OK);
     assert!(
