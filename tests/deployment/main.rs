@@ -6,3 +6,8 @@ mod openapi;
 mod permissions;
 mod registry;
 mod table;
+
+/// `template.yaml`, parsed: what deploys.
+fn template() -> serde_yaml_ng::Value {
+    serde_yaml_ng::from_str(include_str!("../../template.yaml")).expect("template.yaml is YAML")
+}

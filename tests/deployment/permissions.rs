@@ -22,22 +22,18 @@ use vimcar::users::{PasswordHash, UserRepository, Username};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 use vimcar_tests::requests::{json, post_json};
 
-const TEMPLATE: &str = include_str!("../../template.yaml");
+use super::template;
 
 /// What a statement allows, or what a call needs: an action, "table" or "index NAME", and a partition key pattern
 /// (`USER#*`, or `*` when a statement sets no `LeadingKeys` or a call names no key).
-type Access = (String, String, String);
+pub(super) type Access = (String, String, String);
 
 /// What a statement allows of each access: the attributes a request may name (`dynamodb:Attributes`), or `None`
 /// when it sets no such condition.
-type Grants = BTreeMap<Access, Option<BTreeSet<String>>>;
+pub(super) type Grants = BTreeMap<Access, Option<BTreeSet<String>>>;
 
 /// A call: what it needs, and every attribute its request names (keys, item attributes, expression names).
 type Call = (Access, BTreeSet<String>);
-
-fn template() -> Yaml {
-    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
-}
 
 /// `!GetAtt UsersTable.Arn` is "table"; `!Sub ${UsersTable.Arn}/index/NAME` is "index NAME". Anything else is a
 /// resource no function should need.
@@ -58,7 +54,7 @@ fn resource_name(resource: &Yaml) -> String {
 /// What the role of the function deployed from `target/lambda/<binary>/` allows. Its `Policies` must be written-out
 /// statements: SAM's policy templates (`DynamoDBReadPolicy`, `DynamoDBCrudPolicy`, ...) grant whole groups of
 /// actions on the whole table.
-fn allowed(binary: &str) -> Grants {
+pub(super) fn allowed(binary: &str) -> Grants {
     let template = template();
     let code_uri = format!("target/lambda/{binary}/");
     let function = template["Resources"]

@@ -7,11 +7,7 @@ use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
 use vimcar::users::dynamodb::table_design;
 
-const TEMPLATE: &str = include_str!("../../template.yaml");
-
-fn template() -> Yaml {
-    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
-}
+use super::template;
 
 /// The one `AWS::DynamoDB::Table` resource's properties, as JSON.
 fn table_properties() -> Value {
