@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::StatusCode;
@@ -18,6 +17,7 @@ use serde_yaml_ng::Value as Yaml;
 use std::sync::Arc;
 use vimcar::auth::throttle::Source;
 use vimcar::users::dynamodb::LISTING_INDEX;
+use vimcar::users::dynamodb::items::attempt_item;
 use vimcar::users::{PasswordHash, UserRepository, Username};
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 use vimcar_tests::requests::{json, post_json};
@@ -449,19 +449,12 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     raw_client()
         .put_item()
         .table_name(&name)
-        .item(
-            "pk",
-            AttributeValue::S(format!("LOGIN#{}", alice_here.source.as_str())),
-        )
-        .item("attempts", AttributeValue::N("3".into()))
-        .item(
-            "last_attempt_at",
-            AttributeValue::S(vimcar::users::format_timestamp(&an_hour_ago)),
-        )
-        .item(
-            "expires_at",
-            AttributeValue::N(an_hour_ago.timestamp().to_string()),
-        )
+        .set_item(Some(attempt_item(
+            &alice_here.source,
+            3,
+            an_hour_ago,
+            an_hour_ago.timestamp(),
+        )))
         .send()
         .await
         .expect("an expired login-attempt counter is stored");

@@ -2,8 +2,9 @@
 //! never grows without bound.
 
 use vimcar::auth::throttle::{LoginThrottle, SOURCE_RECORD_EXPIRES_AFTER, Source};
+use vimcar::users::dynamodb::items::{LOGIN_PREFIX, attempt_key};
 use vimcar::users::{Expiry, UserRepository};
-use vimcar_tests::dynamodb::{TestTable, endpoint};
+use vimcar_tests::dynamodb::{TestTable, endpoint, pk};
 
 #[tokio::test]
 async fn login_attempt_counters_expire_by_the_tables_ttl() {
@@ -23,9 +24,14 @@ async fn login_attempt_counters_expire_by_the_tables_ttl() {
         .await
         .unwrap();
     // Stored under the keyed hash, never under the name.
-    assert!(table.raw_item("LOGIN#nobody").await.is_none());
+    assert!(
+        table
+            .raw_item(&format!("{LOGIN_PREFIX}nobody"))
+            .await
+            .is_none()
+    );
     let item = table
-        .raw_item(&format!("LOGIN#{}", keys.source.as_str()))
+        .raw_item(&pk(&attempt_key(&keys.source)))
         .await
         .expect("the counter is stored");
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
