@@ -18,7 +18,8 @@ use std::sync::Arc;
 use vimcar::auth::throttle::Source;
 use vimcar::users::dynamodb::LISTING_INDEX;
 use vimcar::users::dynamodb::items::attempt_item;
-use vimcar::users::{PasswordHash, UserRepository, Username};
+use vimcar::users::{PasswordHash, Username};
+use vimcar_tests::Users;
 use vimcar_tests::dynamodb::{TestTable, endpoint};
 use vimcar_tests::requests::{json, post_json};
 
@@ -420,7 +421,7 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
     let table = TestTable::create(&endpoint()).await;
     let name = table.users.table().to_owned();
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Users = Arc::new(table.users.clone());
     let app = vimcar_tests::TestApp::new(users.clone());
     let recorder = Recorder::new();
 

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Response};
 use vimcar::users::dynamodb::CALL_BUDGET;
-use vimcar::users::{RepoError, UserRepository, Username};
+use vimcar::users::{RepoError, Username};
 use vimcar_tests::dynamodb::TestTable;
 use vimcar_tests::faults::{Moto, Proxy};
 use vimcar_tests::requests::{header, json};
-use vimcar_tests::{TestApp, user};
+use vimcar_tests::{TestApp, Users, user};
 
 /// The repository's own budget, plus slack for a busy machine: far below a Lambda's 10 s either way.
 const BOUND: Duration = CALL_BUDGET.saturating_add(Duration::from_secs(2));
@@ -50,7 +50,7 @@ async fn refused_connections_are_unavailable_and_write_nothing() {
     let moto = Moto::start();
     let mut proxy = Proxy::start(moto.addr()).await;
     let table = TestTable::create(&proxy.url()).await;
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Users = Arc::new(table.users.clone());
     let app = TestApp::new(Arc::clone(&users));
     assert_eq!(app.register("alice").await.status(), 201);
     let token = app.log_in("alice").await;
@@ -75,7 +75,7 @@ async fn refused_connections_are_unavailable_and_write_nothing() {
 async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_only() {
     let moto = Moto::start();
     let table = TestTable::create(&moto.url()).await;
-    let users: Arc<dyn UserRepository> = Arc::new(table.users.clone());
+    let users: Users = Arc::new(table.users.clone());
     let app = TestApp::new(Arc::clone(&users));
     assert_eq!(app.register("alice").await.status(), 201);
     let token = app.log_in("alice").await;
