@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export PORT ?= 9000
 
 # Every directory under functions/ is one Lambda function, its package and its binary of the same name
-# (tests/routes.rs holds template.yaml and the local router to the same set).
+# (tests/deployment/registry.rs holds them, template.yaml and the local router to the registry, shared/src/routes.rs).
 FUNCTIONS := $(sort $(notdir $(wildcard functions/*)))
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 # The most a stripped bootstrap may weigh (issue 6): a smaller package unpacks faster at a cold start.

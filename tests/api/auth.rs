@@ -9,17 +9,10 @@ use vimcar::login_attempts::throttle::{
 };
 use vimcar::tokens::Claims;
 use vimcar_tests::requests::{from_source, header, json, post_json, post_raw, request};
-use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
+use vimcar_tests::{SECRET, STRONG_PASSWORD, TestApp, user};
 
 use super::Users;
 use vimcar::users::UserStoreExt;
-
-async fn registered(app: &vimcar::AppState, username: &str) -> String {
-    let body = json!({"username": username, "password": STRONG_PASSWORD, "email": format!("{username}@example.com")});
-    let response = register(app, post_json("/api/users", &body)).await;
-    assert_eq!(response.status(), 201);
-    json(&response)["id"].as_str().unwrap().to_owned()
-}
 
 fn login(username: &str, password: &str) -> lambda_http::Request {
     post_json(
@@ -28,9 +21,8 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
     )
 }
 
-async fn good_credentials_get_a_token_for_that_user(users: Users) {
-    let app = app(users);
-    let id = registered(&app, "alice").await;
+async fn good_credentials_get_a_token_for_that_user(app: TestApp) {
+    let id = app.registered("alice").await;
     let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
 
     assert_eq!(response.status(), 200);
@@ -64,16 +56,14 @@ async fn good_credentials_get_a_token_for_that_user(users: Users) {
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
 }
 
-async fn the_username_is_normalised_as_at_registration(users: Users) {
-    let app = app(users);
-    registered(&app, "alice").await;
+async fn the_username_is_normalised_as_at_registration(app: TestApp) {
+    app.registered("alice").await;
     let response = log_in(&app, login("ALICE", STRONG_PASSWORD)).await;
     assert_eq!(response.status(), 200);
 }
 
-async fn a_wrong_password_and_an_unknown_user_get_identical_answers(users: Users) {
-    let app = app(users);
-    registered(&app, "alice").await;
+async fn a_wrong_password_and_an_unknown_user_get_identical_answers(app: TestApp) {
+    app.registered("alice").await;
     let wrong_password = log_in(&app, login("alice", "correct horse battery stapler")).await;
     let unknown_user = log_in(&app, login("nobody", STRONG_PASSWORD)).await;
     let impossible_user = log_in(&app, login("no body!", STRONG_PASSWORD)).await;
@@ -94,10 +84,9 @@ async fn a_wrong_password_and_an_unknown_user_get_identical_answers(users: Users
     }
 }
 
-async fn every_login_attempt_costs_one_full_verification(users: Users) {
-    let app = app(users.clone());
-    registered(&app, "alice").await;
-    users.insert(&user("nopass"), None).await.unwrap();
+async fn every_login_attempt_costs_one_full_verification(app: TestApp) {
+    app.registered("alice").await;
+    app.users.insert(&user("nopass"), None).await.unwrap();
     let attempts = [
         login("alice", STRONG_PASSWORD),
         login("alice", "wrong wrong wrong wrong"),
@@ -113,17 +102,15 @@ async fn every_login_attempt_costs_one_full_verification(users: Users) {
     assert_eq!(app.hasher.verifications() - before, count);
 }
 
-async fn a_user_created_without_a_password_cannot_log_in(users: Users) {
-    let app = app(users.clone());
-    users.insert(&user("nopass"), None).await.unwrap();
+async fn a_user_created_without_a_password_cannot_log_in(app: TestApp) {
+    app.users.insert(&user("nopass"), None).await.unwrap();
     for password in ["", STRONG_PASSWORD] {
         let response = log_in(&app, login("nopass", password)).await;
         assert_eq!(response.status(), 401);
     }
 }
 
-async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
-    let app = app(users);
+async fn missing_fields_get_422_and_malformed_bodies_400(app: TestApp) {
     let response = log_in(&app, post_json("/auth", &json!({"username": "alice"}))).await;
     assert_eq!(response.status(), 422);
     assert_eq!(
@@ -160,8 +147,7 @@ async fn missing_fields_get_422_and_malformed_bodies_400(users: Users) {
     );
 }
 
-async fn the_whole_password_counts_and_nothing_is_truncated(users: Users) {
-    let app = app(users);
+async fn the_whole_password_counts_and_nothing_is_truncated(app: TestApp) {
     let long = "correct horse battery staple "
         .repeat(4)
         .trim_end()
@@ -189,15 +175,15 @@ async fn the_whole_password_counts_and_nothing_is_truncated(users: Users) {
 async fn the_token_lifetime_follows_the_configuration(users: Users) {
     let mut config = vimcar_tests::config();
     config.tokens.ttl = std::time::Duration::from_secs(60);
-    let app = vimcar_tests::app_with(&config, users);
-    registered(&app, "alice").await;
+    let app = TestApp::with_config(&config, users);
+    app.registered("alice").await;
     let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
     assert_eq!(json(&response)["expires_in"], 60);
 }
 
-async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
+async fn a_login_upgrades_a_hash_made_with_older_parameters(app: TestApp) {
     use argon2::PasswordHasher as _;
-    let app = app(users.clone());
+    let users = &app.users;
     let old = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
@@ -251,10 +237,9 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters(users: Users) {
     );
 }
 
-async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
-    let app = app(users.clone());
+async fn a_stored_hash_over_the_cost_caps_never_logs_in(app: TestApp) {
     let tampered = "$argon2id$v=19$m=4194304,t=1000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
-    users
+    app.users
         .insert(
             &user("alice"),
             Some(&vimcar::users::PasswordHash::new(tampered.into())),
@@ -268,8 +253,8 @@ async fn a_stored_hash_over_the_cost_caps_never_logs_in(users: Users) {
 const WRONG: &str = "wrong wrong wrong wrong";
 
 /// An application whose clock stands still until the test moves it, so that no lock ends while a test runs.
-fn app_at_a_fixed_time(users: Users) -> vimcar::AppState {
-    let mut app = app(users);
+fn app_at_a_fixed_time(users: Users) -> TestApp {
+    let mut app = TestApp::new(users);
     app.clock = Clock::manual(chrono::Utc::now());
     app
 }
@@ -280,7 +265,7 @@ fn seconds(n: i64) -> chrono::TimeDelta {
 
 async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     for _ in 0..FREE_FAILURES {
         assert_eq!(log_in(&app, login("alice", WRONG)).await.status(), 401);
     }
@@ -315,7 +300,7 @@ async fn five_failures_lock_the_account_and_a_success_unlocks_it(users: Users) {
 
 async fn each_further_attempt_doubles_the_lock(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     for _ in 0..FREE_FAILURES {
         log_in(&app, login("alice", WRONG)).await;
     }
@@ -334,7 +319,7 @@ async fn each_further_attempt_doubles_the_lock(users: Users) {
         200
     );
     // Other accounts are not affected.
-    registered(&app, "bob").await;
+    app.registered("bob").await;
     assert_eq!(
         log_in(&app, login("bob", STRONG_PASSWORD)).await.status(),
         200
@@ -343,7 +328,7 @@ async fn each_further_attempt_doubles_the_lock(users: Users) {
 
 async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     for attempt in 1..=FREE_FAILURES + 1 {
         let known = log_in(&app, login("alice", WRONG)).await;
         let unknown = log_in(&app, login("nobody", WRONG)).await;
@@ -364,7 +349,7 @@ async fn unknown_names_are_throttled_exactly_like_real_users(users: Users) {
 
 async fn concurrent_guesses_get_no_more_password_checks_than_the_free_ones(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     let before = app.hasher.verifications();
     let guesses = (0..20).map(|i| {
         let app = app.clone();
@@ -396,7 +381,7 @@ async fn concurrent_guesses_get_no_more_password_checks_than_the_free_ones(users
 
 async fn guesses_from_one_source_do_not_lock_the_owner_out_from_another(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     let attacker = "203.0.113.9";
     for attempt in 1..=20 {
         let answer = log_in(&app, from_source(login("alice", WRONG), attacker)).await;
@@ -415,7 +400,7 @@ async fn guesses_from_one_source_do_not_lock_the_owner_out_from_another(users: U
 
 async fn the_account_locks_everywhere_once_its_ceiling_is_reached(users: Users) {
     let app = app_at_a_fixed_time(users);
-    registered(&app, "alice").await;
+    app.registered("alice").await;
     // Many sources, each within its free attempts, together reach the account's ceiling.
     let sources = ACCOUNT_ATTEMPTS_PER_WINDOW.div_ceil(FREE_FAILURES);
     for source in 0..sources {
@@ -458,8 +443,7 @@ async fn names_that_cannot_be_usernames_share_one_throttle(users: Users) {
     assert_eq!(log_in(&app, login("carol", WRONG)).await.status(), 401);
 }
 
-async fn another_method_gets_405(users: Users) {
-    let app = app(users);
+async fn another_method_gets_405(app: TestApp) {
     let response = log_in(&app, request("GET", "/auth", &[])).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "POST");

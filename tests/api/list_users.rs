@@ -4,32 +4,13 @@ use std::collections::HashSet;
 
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
-use vimcar::handlers::{list_users, log_in, register};
+use vimcar::handlers::list_users;
 use vimcar::users::User;
-use vimcar_tests::requests::{get_with_token, header, json, post_json, request};
-use vimcar_tests::{SECRET, STRONG_PASSWORD, app, user};
+use vimcar_tests::requests::{get_with_token, header, json, request};
+use vimcar_tests::{SECRET, TestApp, user};
 
 use super::Users;
 use vimcar::users::UserStoreExt;
-
-/// Registers `alice` through the API and logs her in: the token a client would hold.
-async fn token_for_alice(app: &vimcar::AppState) -> String {
-    let body =
-        json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"});
-    assert_eq!(
-        register(app, post_json("/api/users", &body)).await.status(),
-        201
-    );
-    let response = log_in(
-        app,
-        post_json(
-            "/auth",
-            &json!({"username": "alice", "password": STRONG_PASSWORD}),
-        ),
-    )
-    .await;
-    json(&response)["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn seed(users: &Users, count: usize) -> Vec<User> {
     let mut seeded = Vec::new();
@@ -53,10 +34,9 @@ fn next_link(response: &lambda_http::Response<lambda_http::Body>) -> Option<Stri
     Some(target.to_owned())
 }
 
-async fn a_token_holder_sees_every_user_without_secrets(users: Users) {
-    let app = app(users);
-    let token = token_for_alice(&app).await;
-    let response = list_users(&app, get_with_token("/api/users", &token)).await;
+async fn a_token_holder_sees_every_user_without_secrets(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
+    let response = app.list(&token).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -81,9 +61,8 @@ async fn a_token_holder_sees_every_user_without_secrets(users: Users) {
     assert_eq!(keys, ["created_at", "email", "id", "username"]);
 }
 
-async fn jwt_and_bearer_schemes_work_in_any_case(users: Users) {
-    let app = app(users);
-    let token = token_for_alice(&app).await;
+async fn jwt_and_bearer_schemes_work_in_any_case(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
     for scheme in ["JWT", "jwt", "Bearer", "bearer", "BEARER"] {
         let value = format!("{scheme} {token}");
         let response = list_users(
@@ -95,8 +74,7 @@ async fn jwt_and_bearer_schemes_work_in_any_case(users: Users) {
     }
 }
 
-async fn no_token_gets_401_with_a_challenge(users: Users) {
-    let app = app(users);
+async fn no_token_gets_401_with_a_challenge(app: TestApp) {
     let response = list_users(&app, request("GET", "/api/users", &[])).await;
     assert_eq!(response.status(), 401);
     assert_eq!(
@@ -113,9 +91,8 @@ async fn no_token_gets_401_with_a_challenge(users: Users) {
     );
 }
 
-async fn invalid_and_expired_tokens_get_401(users: Users) {
-    let app = app(users);
-    let token = token_for_alice(&app).await;
+async fn invalid_and_expired_tokens_get_401(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = |exp: u64| json!({"sub": uuid::Uuid::now_v7(), "iat": now - 600, "nbf": now - 600, "exp": exp, "iss": "vimcar", "aud": "vimcar-api"});
     // Typed as `auth` types its tokens, so that each case fails for its own flaw.
@@ -174,21 +151,19 @@ async fn invalid_and_expired_tokens_get_401(users: Users) {
     }
 }
 
-async fn a_valid_token_of_a_deleted_user_gets_401(users: Users) {
-    let app = app(users.clone());
-    let token = token_for_alice(&app).await;
-    users
+async fn a_valid_token_of_a_deleted_user_gets_401(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
+    app.users
         .delete(&vimcar::users::Username::parse("alice").unwrap())
         .await
         .unwrap();
-    let response = list_users(&app, get_with_token("/api/users", &token)).await;
+    let response = app.list(&token).await;
     assert_eq!(response.status(), 401);
 }
 
-async fn following_next_links_lists_every_user_exactly_once(users: Users) {
-    let app = app(users.clone());
-    let token = token_for_alice(&app).await;
-    let seeded = seed(&users, 6).await;
+async fn following_next_links_lists_every_user_exactly_once(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
+    let seeded = seed(&app.users, 6).await;
     let mut target = Some("/api/users?limit=3".to_owned());
     let mut seen = Vec::new();
     let mut pages = 0;
@@ -216,11 +191,10 @@ async fn following_next_links_lists_every_user_exactly_once(users: Users) {
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
 }
 
-async fn the_default_page_holds_100_users(users: Users) {
-    let app = app(users.clone());
-    let token = token_for_alice(&app).await;
-    seed(&users, 100).await;
-    let response = list_users(&app, get_with_token("/api/users", &token)).await;
+async fn the_default_page_holds_100_users(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
+    seed(&app.users, 100).await;
+    let response = app.list(&token).await;
     assert_eq!(json(&response).as_array().unwrap().len(), 100);
     let next = next_link(&response).expect("a 101st user remains");
     assert!(next.starts_with("/api/users?limit=100&cursor="));
@@ -229,9 +203,8 @@ async fn the_default_page_holds_100_users(users: Users) {
     assert_eq!(next_link(&response), None);
 }
 
-async fn a_bad_limit_or_cursor_gets_400_naming_it(users: Users) {
-    let app = app(users);
-    let token = token_for_alice(&app).await;
+async fn a_bad_limit_or_cursor_gets_400_naming_it(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
     let cases = [
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
@@ -253,14 +226,12 @@ async fn a_bad_limit_or_cursor_gets_400_naming_it(users: Users) {
     assert_eq!(response.status(), 200);
 }
 
-async fn the_token_is_checked_before_the_query(users: Users) {
-    let app = app(users);
+async fn the_token_is_checked_before_the_query(app: TestApp) {
     let response = list_users(&app, request("GET", "/api/users?limit=0", &[])).await;
     assert_eq!(response.status(), 401);
 }
 
-async fn another_method_gets_405(users: Users) {
-    let app = app(users);
+async fn another_method_gets_405(app: TestApp) {
     let response = list_users(&app, request("DELETE", "/api/users", &[])).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "GET");

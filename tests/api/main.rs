@@ -1,34 +1,16 @@
 //! API tests: every line of the HTTP contract, through the handlers in-process with real `lambda_http` requests,
-//! on every storage backend.
+//! on every storage backend; and properties of the parsers over generated input.
 
-use std::sync::Arc;
+// The backend matrix, `for_each_backend!`, as every suite runs it.
+#[macro_use]
+extern crate vimcar_tests;
 
-use vimcar_tests::Backend;
-
-type Users = Arc<dyn Backend>;
-
-/// Runs each named check (an `async fn(Users)` in the invoking module) once per storage backend, each on a fresh,
-/// empty store.
-macro_rules! for_each_backend {
-    ($($check:ident),* $(,)?) => {
-        for_each_backend!(@backend sqlite, vimcar_tests::sqlite_users; $($check),*);
-        for_each_backend!(@backend dynamodb, vimcar_tests::dynamodb_users; $($check),*);
-    };
-    (@backend $backend:ident, $open:path; $($check:ident),*) => {
-        mod $backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check($open().await).await;
-                }
-            )*
-        }
-    };
-}
+use vimcar_tests::Users;
 
 mod auth;
 mod fixtures;
 mod list_users;
+mod properties;
 mod register;
 mod robustness;
 mod timing;

@@ -4,7 +4,7 @@ use serde_json::json;
 use uuid::Uuid;
 use vimcar::handlers::register;
 use vimcar_tests::requests::{header, json, post_json, post_raw, request};
-use vimcar_tests::{STRONG_PASSWORD, app};
+use vimcar_tests::{STRONG_PASSWORD, TestApp};
 
 use super::Users;
 
@@ -21,9 +21,8 @@ fn alice() -> serde_json::Value {
     json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"})
 }
 
-async fn a_registration_answers_201_with_the_user_and_its_location(users: Users) {
-    let app = app(users);
-    let response = register(&app, post_json("/api/users", &alice())).await;
+async fn a_registration_answers_201_with_the_user_and_its_location(app: TestApp) {
+    let response = app.register("alice").await;
 
     assert_eq!(response.status(), 201);
     assert_eq!(
@@ -49,17 +48,15 @@ async fn a_registration_answers_201_with_the_user_and_its_location(users: Users)
     assert_eq!(keys, ["created_at", "email", "id", "username"]);
 }
 
-async fn no_password_or_hash_ever_appears_in_the_answer(users: Users) {
-    let app = app(users);
-    let response = register(&app, post_json("/api/users", &alice())).await;
+async fn no_password_or_hash_ever_appears_in_the_answer(app: TestApp) {
+    let response = app.register("alice").await;
     let text = String::from_utf8_lossy(response.body().as_ref()).to_string();
     assert!(!text.contains(STRONG_PASSWORD));
     assert!(!text.contains("argon2"));
     assert!(!text.to_lowercase().contains("password"));
 }
 
-async fn the_username_is_normalised_and_unique_regardless_of_case(users: Users) {
-    let app = app(users);
+async fn the_username_is_normalised_and_unique_regardless_of_case(app: TestApp) {
     let body = json!({"username": "Jose\u{301}", "password": STRONG_PASSWORD, "email": "jose@example.com"});
     let response = register(&app, post_json("/api/users", &body)).await;
     assert_eq!(json(&response)["username"], "jos\u{e9}");
@@ -75,9 +72,8 @@ async fn the_username_is_normalised_and_unique_regardless_of_case(users: Users) 
     );
 }
 
-async fn a_taken_email_in_another_case_is_a_conflict_naming_the_email(users: Users) {
-    let app = app(users);
-    register(&app, post_json("/api/users", &alice())).await;
+async fn a_taken_email_in_another_case_is_a_conflict_naming_the_email(app: TestApp) {
+    app.register("alice").await;
     let body =
         json!({"username": "alicia", "password": STRONG_PASSWORD, "email": "ALICE@Example.com"});
     let response = register(&app, post_json("/api/users", &body)).await;
@@ -95,10 +91,9 @@ async fn a_taken_email_in_another_case_is_a_conflict_naming_the_email(users: Use
     );
 }
 
-async fn registering_the_same_user_twice_names_both_fields(users: Users) {
-    let app = app(users);
-    register(&app, post_json("/api/users", &alice())).await;
-    let response = register(&app, post_json("/api/users", &alice())).await;
+async fn registering_the_same_user_twice_names_both_fields(app: TestApp) {
+    app.register("alice").await;
+    let response = app.register("alice").await;
     assert_eq!(response.status(), 409);
     let problem = json(&response);
     let fields: Vec<&str> = problem["errors"]
@@ -110,8 +105,7 @@ async fn registering_the_same_user_twice_names_both_fields(users: Users) {
     assert_eq!(fields, ["username", "email"]);
 }
 
-async fn every_broken_field_rule_is_reported_at_once_with_422(users: Users) {
-    let app = app(users);
+async fn every_broken_field_rule_is_reported_at_once_with_422(app: TestApp) {
     let body = json!({"username": "a b", "password": "short", "email": "not-an-email"});
     let response = register(&app, post_json("/api/users", &body)).await;
     assert_eq!(response.status(), 422);
@@ -132,8 +126,7 @@ async fn every_broken_field_rule_is_reported_at_once_with_422(users: Users) {
     );
 }
 
-async fn missing_fields_are_reported_as_required(users: Users) {
-    let app = app(users);
+async fn missing_fields_are_reported_as_required(app: TestApp) {
     let response = register(&app, post_json("/api/users", &json!({"username": "alice"}))).await;
     assert_eq!(response.status(), 422);
     assert_eq!(
@@ -142,8 +135,7 @@ async fn missing_fields_are_reported_as_required(users: Users) {
     );
 }
 
-async fn field_length_limits_hold(users: Users) {
-    let app = app(users);
+async fn field_length_limits_hold(app: TestApp) {
     let cases = [
         (
             json!({"username": "ab", "password": STRONG_PASSWORD, "email": "ab@example.com"}),
@@ -169,8 +161,7 @@ async fn field_length_limits_hold(users: Users) {
     }
 }
 
-async fn a_guessable_password_is_refused_and_the_answer_says_why(users: Users) {
-    let app = app(users);
+async fn a_guessable_password_is_refused_and_the_answer_says_why(app: TestApp) {
     for password in ["password1234", "alicealicealice", "alice@example.com"] {
         let body = json!({"username": "alice", "password": password, "email": "alice@example.com"});
         let response = register(&app, post_json("/api/users", &body)).await;
@@ -187,16 +178,14 @@ async fn a_guessable_password_is_refused_and_the_answer_says_why(users: Users) {
     }
 }
 
-async fn a_password_of_twelve_code_points_is_long_enough(users: Users) {
-    let app = app(users);
+async fn a_password_of_twelve_code_points_is_long_enough(app: TestApp) {
     // 12 code points but 24 bytes: counted as 12.
     let body = json!({"username": "ivan", "password": "щёлкнулфюжяъ", "email": "ivan@example.com"});
     let response = register(&app, post_json("/api/users", &body)).await;
     assert_eq!(response.status(), 201, "{}", json(&response));
 }
 
-async fn json_that_does_not_parse_or_has_wrong_types_gets_400(users: Users) {
-    let app = app(users);
+async fn json_that_does_not_parse_or_has_wrong_types_gets_400(app: TestApp) {
     let bodies = [
         "{\"username\": ",
         "[]",
@@ -216,8 +205,7 @@ async fn json_that_does_not_parse_or_has_wrong_types_gets_400(users: Users) {
     }
 }
 
-async fn a_body_that_is_not_json_gets_415(users: Users) {
-    let app = app(users);
+async fn a_body_that_is_not_json_gets_415(app: TestApp) {
     for content_type in [
         None,
         Some("text/plain"),
@@ -233,8 +221,7 @@ async fn a_body_that_is_not_json_gets_415(users: Users) {
     }
 }
 
-async fn a_body_over_16_kib_gets_413_before_anything_else(users: Users) {
-    let app = app(users.clone());
+async fn a_body_over_16_kib_gets_413_before_anything_else(app: TestApp) {
     let padding = "x".repeat(16 * 1024);
     let body = json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com", "pad": padding});
     // Too large wins over every other problem the body has: the size is checked first.
@@ -249,19 +236,17 @@ async fn a_body_over_16_kib_gets_413_before_anything_else(users: Users) {
         );
     }
     assert_eq!(app.hasher.verifications(), 0);
-    assert_nothing_stored(&users).await;
+    assert_nothing_stored(&app.users).await;
 }
 
-async fn another_method_gets_405_with_allow(users: Users) {
-    let app = app(users);
+async fn another_method_gets_405_with_allow(app: TestApp) {
     let response = register(&app, request("PUT", "/api/users", &[])).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "POST");
     assert_eq!(json(&response)["status"], 405);
 }
 
-async fn a_look_alike_of_a_taken_username_gets_409_saying_so(users: Users) {
-    let app = app(users.clone());
+async fn a_look_alike_of_a_taken_username_gets_409_saying_so(app: TestApp) {
     let admin =
         json!({"username": "admin", "password": STRONG_PASSWORD, "email": "admin@example.com"});
     assert_eq!(
@@ -296,13 +281,17 @@ async fn a_look_alike_of_a_taken_username_gets_409_saying_so(users: Users) {
             "{look_alike:?}"
         );
     }
-    let listed = users.list(None, Default::default()).await.unwrap().users;
+    let listed = app
+        .users
+        .list(None, Default::default())
+        .await
+        .unwrap()
+        .users;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].username.as_str(), "admin");
 }
 
-async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
-    let app = app(users.clone());
+async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(app: TestApp) {
     for (email, says) in [
         ("Someone <victim@example.com>", "bare address"),
         ("<victim@example.com>", "not a valid email address"),
@@ -323,11 +312,10 @@ async fn an_email_that_is_not_a_bare_address_gets_422_saying_why(users: Users) {
         let message = errors[0]["message"].as_str().unwrap();
         assert!(message.contains(says), "{email:?}: {message}");
     }
-    assert_nothing_stored(&users).await;
+    assert_nothing_stored(&app.users).await;
 }
 
-async fn a_rejected_registration_stores_nothing(users: Users) {
-    let app = app(users.clone());
+async fn a_rejected_registration_stores_nothing(app: TestApp) {
     register(
         &app,
         post_json(
@@ -341,7 +329,7 @@ async fn a_rejected_registration_stores_nothing(users: Users) {
         post_raw("/api/users", Some("application/json"), "{oops"),
     )
     .await;
-    assert_nothing_stored(&users).await;
+    assert_nothing_stored(&app.users).await;
 }
 
 for_each_backend!(

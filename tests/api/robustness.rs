@@ -4,9 +4,7 @@ use lambda_http::{Body, Request};
 use serde_json::json;
 use vimcar::handlers::{list_users, log_in, register};
 use vimcar_tests::requests::{header, json, post_raw, request};
-use vimcar_tests::{STRONG_PASSWORD, app};
-
-use super::Users;
+use vimcar_tests::{STRONG_PASSWORD, TestApp};
 
 fn binary(path: &str, bytes: &[u8]) -> Request {
     http::Request::builder()
@@ -45,8 +43,7 @@ fn odd_bodies() -> Vec<Request> {
     requests
 }
 
-async fn no_body_makes_any_function_fail_on_our_side(users: Users) {
-    let app = app(users);
+async fn no_body_makes_any_function_fail_on_our_side(app: TestApp) {
     for request in odd_bodies() {
         let (parts, body) = request.into_parts();
         for handler in ["register", "auth"] {
@@ -66,8 +63,7 @@ async fn no_body_makes_any_function_fail_on_our_side(users: Users) {
     }
 }
 
-async fn no_header_or_query_makes_listing_fail_on_our_side(users: Users) {
-    let app = app(users);
+async fn no_header_or_query_makes_listing_fail_on_our_side(app: TestApp) {
     let cases: Vec<(String, Vec<(&str, String)>)> = vec![
         (
             "/api/users".into(),

@@ -15,7 +15,7 @@ use vimcar::handlers::log_in;
 use vimcar::users::Password;
 use vimcar_tests::counting::CountingUsers;
 use vimcar_tests::requests::post_json;
-use vimcar_tests::{STRONG_PASSWORD, app, user};
+use vimcar_tests::{STRONG_PASSWORD, TestApp, user};
 
 use super::Users;
 use vimcar::users::UserStoreExt;
@@ -35,7 +35,7 @@ fn login(username: &str) -> lambda_http::Request {
 async fn a_wrong_password_and_an_unknown_user_do_the_same_work(users: Users) {
     let counting = Arc::new(CountingUsers::new(users));
     let store: Users = counting.clone();
-    let app = app(store.clone());
+    let app = TestApp::new(store.clone());
     let hash = app
         .hasher
         .hash(&Password::parse(STRONG_PASSWORD, &[]).unwrap())
@@ -95,11 +95,10 @@ async fn fastest_ratio(app: &vimcar::AppState, users: &Users, round: usize) -> f
 
 /// Up to [`ROUNDS`] rounds; one within [`RATIO`] passes. A real difference shows in every round, while a round
 /// that the machine's load pushed out of bounds is followed by another.
-async fn a_wrong_password_and_an_unknown_user_take_the_same_time(users: Users) {
-    let app = app(users.clone());
+async fn a_wrong_password_and_an_unknown_user_take_the_same_time(app: TestApp) {
     let mut ratios = Vec::new();
     for round in 0..ROUNDS {
-        let ratio = fastest_ratio(&app, &users, round).await;
+        let ratio = fastest_ratio(&app, &app.users, round).await;
         if RATIO.contains(&ratio) {
             return;
         }
@@ -115,6 +114,5 @@ for_each_backend!(a_wrong_password_and_an_unknown_user_do_the_same_work);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_and_an_unknown_user_take_the_same_time_on_sqlite() {
-    a_wrong_password_and_an_unknown_user_take_the_same_time(vimcar_tests::sqlite_users().await)
-        .await;
+    a_wrong_password_and_an_unknown_user_take_the_same_time(TestApp::sqlite().await).await;
 }

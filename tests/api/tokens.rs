@@ -5,25 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-use vimcar::handlers::{list_users, log_in, register};
-use vimcar_tests::requests::{header, json, post_json, request};
-use vimcar_tests::{SECRET, STRONG_PASSWORD, app};
-
-use super::Users;
-
-/// Registers alice and answers her id and a genuine token.
-async fn alice(app: &vimcar::AppState) -> (String, String) {
-    let body =
-        json!({"username": "alice", "password": STRONG_PASSWORD, "email": "alice@example.com"});
-    let created = register(app, post_json("/api/users", &body)).await;
-    let id = json(&created)["id"].as_str().unwrap().to_owned();
-    let login = json!({"username": "alice", "password": STRONG_PASSWORD});
-    let token = json(&log_in(app, post_json("/auth", &login)).await)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (id, token)
-}
+use vimcar::handlers::list_users;
+use vimcar_tests::requests::{header, json, request};
+use vimcar_tests::{SECRET, TestApp};
 
 fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
@@ -54,9 +38,8 @@ fn signed(header: Header, claims: &Value, secret: &str) -> String {
     .unwrap()
 }
 
-async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
-    let app = app(users);
-    let (id, genuine) = alice(&app).await;
+async fn every_kind_of_bad_token_gets_401_with_a_challenge(app: TestApp) {
+    let (id, genuine) = app.signed_up("alice").await;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = |change: &dyn Fn(&mut Value)| {
         let mut claims = json!({"sub": id, "iat": now, "nbf": now, "exp": now + 300, "iss": "vimcar", "aud": "vimcar-api"});
@@ -226,9 +209,8 @@ async fn every_kind_of_bad_token_gets_401_with_a_challenge(users: Users) {
     assert_eq!(response.status(), 200);
 }
 
-async fn two_authorization_headers_get_401(users: Users) {
-    let app = app(users);
-    let (_, token) = alice(&app).await;
+async fn two_authorization_headers_get_401(app: TestApp) {
+    let (_, token) = app.signed_up("alice").await;
     let value = format!("JWT {token}");
     let response = list_users(
         &app,

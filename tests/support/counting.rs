@@ -1,6 +1,6 @@
 //! A backend that notes every call it passes on, so that a test can compare the storage work of two requests.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,16 +12,14 @@ use vimcar::users::{
     Username,
 };
 
-use crate::Backend;
-
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
 pub struct CountingUsers {
-    inner: Arc<dyn Backend>,
+    inner: crate::Users,
     calls: Mutex<Vec<&'static str>>,
 }
 
 impl CountingUsers {
-    pub fn new(inner: Arc<dyn Backend>) -> Self {
+    pub fn new(inner: crate::Users) -> Self {
         Self {
             inner,
             calls: Mutex::new(Vec::new()),

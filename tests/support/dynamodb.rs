@@ -8,6 +8,9 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 use vimcar::storage::dynamodb::DynamoDb;
+use vimcar::storage::dynamodb::items::{
+    Item, LOGIN_PREFIX, PK, SKELETON, email_key, skeleton_key, user_key, username_key,
+};
 use vimcar::users::UserStoreExt;
 use vimcar::users::{PageSize, Skeleton, User, UserStore};
 
@@ -67,7 +70,7 @@ impl TestTable {
                 .await
                 .expect("the test table scans");
             for item in page.items() {
-                match item.get("pk") {
+                match item.get(PK) {
                     Some(AttributeValue::S(pk)) => keys.insert(pk.clone()),
                     _ => panic!("an item without a string pk: {:?}", item.keys()),
                 };
@@ -80,15 +83,26 @@ impl TestTable {
     }
 }
 
+/// The partition key of an item's key, as text.
+pub fn pk(key: &Item) -> String {
+    match key.get(PK) {
+        Some(AttributeValue::S(pk)) => pk.clone(),
+        _ => panic!("a key without a string pk: {key:?}"),
+    }
+}
+
 /// The keys of the four items the backend stores for `user`: the user, its username, its email and its username's
 /// skeleton.
 pub fn keys_of(user: &User) -> BTreeSet<String> {
-    BTreeSet::from([
-        format!("USER#{}", user.id),
-        format!("USERNAME#{}", user.username),
-        format!("EMAIL#{}", user.email),
-        format!("SKELETON#{}", Skeleton::of(&user.username).as_str()),
-    ])
+    [
+        user_key(user.id),
+        username_key(&user.username),
+        email_key(&user.email),
+        skeleton_key(&Skeleton::of(&user.username)),
+    ]
+    .iter()
+    .map(pk)
+    .collect()
 }
 
 impl TestTable {
@@ -106,7 +120,7 @@ impl TestTable {
             .stored_keys()
             .await
             .into_iter()
-            .filter(|key| !key.starts_with("LOGIN#"))
+            .filter(|key| !key.starts_with(LOGIN_PREFIX))
             .collect();
         assert_eq!(stored, expected);
         users.users
@@ -120,21 +134,15 @@ impl TestTable {
         self.raw
             .delete_item()
             .table_name(self.users.table())
-            .key(
-                "pk",
-                AttributeValue::S(format!(
-                    "SKELETON#{}",
-                    Skeleton::of(&user.username).as_str()
-                )),
-            )
+            .set_key(Some(skeleton_key(&Skeleton::of(&user.username))))
             .send()
             .await
             .expect("the skeleton item is deleted");
         self.raw
             .update_item()
             .table_name(self.users.table())
-            .key("pk", AttributeValue::S(format!("USER#{}", user.id)))
-            .update_expression("REMOVE skeleton")
+            .set_key(Some(user_key(user.id)))
+            .update_expression(format!("REMOVE {SKELETON}"))
             .send()
             .await
             .expect("the skeleton attribute is removed");
@@ -156,14 +164,11 @@ impl TestTable {
     }
 
     /// The item with partition key `pk`, read without the repository.
-    pub async fn raw_item(
-        &self,
-        pk: &str,
-    ) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    pub async fn raw_item(&self, pk: &str) -> Option<Item> {
         self.raw
             .get_item()
             .table_name(self.users.table())
-            .key("pk", AttributeValue::S(pk.to_owned()))
+            .key(PK, AttributeValue::S(pk.to_owned()))
             .consistent_read(true)
             .send()
             .await

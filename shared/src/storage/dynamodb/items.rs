@@ -1,7 +1,7 @@
 //! The kinds of item in the users table, and their conversion to and from domain values.
 //!
 //! This is the only place that knows attribute names and key formats; the rest of the backend works with the types
-//! below.
+//! below. The few items that are `pub` let the tests look at what was stored without writing the layout again.
 
 use std::collections::HashMap;
 
@@ -16,10 +16,10 @@ use crate::users::{
 };
 
 /// An item as the SDK reads and writes it.
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The table's partition key. Its value starts with the item's kind, so the kinds never collide.
-pub(super) const PK: &str = "pk";
+pub const PK: &str = "pk";
 /// Sort key of the listing index; only user items carry it.
 pub(super) const ID: &str = "id";
 /// Partition key of the listing index: [`LISTING_ALL`] on user items, absent elsewhere, so the index is sparse and
@@ -37,7 +37,7 @@ pub(super) const PASSWORD_HASH: &str = "password_hash";
 /// On user items: the username's skeleton, whose `SKELETON#` item the user holds, so that deleting the user finds
 /// that item without computing the skeleton. Absent on users stored before skeletons until `upgrade` fills it in, and
 /// on a look-alike registered before then whose skeleton an older user holds.
-pub(super) const SKELETON: &str = "skeleton";
+pub const SKELETON: &str = "skeleton";
 
 /// On login-attempt items: attempts counted, the last one's time, and when the item expires (epoch seconds, the
 /// table's TTL attribute).
@@ -47,7 +47,7 @@ pub(super) const EXPIRES_AT: &str = "expires_at";
 
 /// Starts the key of every user item (and of no other kind).
 pub(super) const USER_PREFIX: &str = "USER#";
-const LOGIN_PREFIX: &str = "LOGIN#";
+pub const LOGIN_PREFIX: &str = "LOGIN#";
 const USERNAME_PREFIX: &str = "USERNAME#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 const SKELETON_PREFIX: &str = "SKELETON#";
@@ -65,37 +65,32 @@ pub(super) enum ItemError {
 }
 
 /// The key of a user's own item.
-pub(super) fn user_key(id: Uuid) -> Item {
+pub fn user_key(id: Uuid) -> Item {
     key(format!("{USER_PREFIX}{id}"))
 }
 
 /// The key of the item that reserves a username.
-pub(super) fn username_key(username: &Username) -> Item {
+pub fn username_key(username: &Username) -> Item {
     key(format!("{USERNAME_PREFIX}{username}"))
 }
 
 /// The key of the item that reserves an email address.
-pub(super) fn email_key(email: &Email) -> Item {
+pub fn email_key(email: &Email) -> Item {
     key(format!("{EMAIL_PREFIX}{email}"))
 }
 
 /// The key of the item that reserves a username's skeleton, so that no look-alike of the name registers.
-pub(super) fn skeleton_key(skeleton: &Skeleton) -> Item {
+pub fn skeleton_key(skeleton: &Skeleton) -> Item {
     key(format!("{SKELETON_PREFIX}{}", skeleton.as_str()))
 }
 
 /// The key of the item counting login attempts under `key` (a keyed hash: no name is ever part of a key).
-pub(super) fn attempt_key(key: &AttemptKey) -> Item {
+pub fn attempt_key(key: &AttemptKey) -> Item {
     self::key(format!("{LOGIN_PREFIX}{}", key.as_str()))
 }
 
 /// A login-attempt item holding `count` attempts, the last at `last_at`, expiring at `expires` (epoch seconds).
-pub(super) fn attempt_item(
-    key: &AttemptKey,
-    count: u32,
-    last_at: DateTime<Utc>,
-    expires: i64,
-) -> Item {
+pub fn attempt_item(key: &AttemptKey, count: u32, last_at: DateTime<Utc>, expires: i64) -> Item {
     let mut item = attempt_key(key);
     item.extend([
         (ATTEMPTS.to_owned(), number_value(i64::from(count))),

@@ -5,7 +5,7 @@
 
 mod client;
 mod errors;
-mod items;
+pub mod items;
 mod login_attempts;
 mod skeletons;
 mod table;

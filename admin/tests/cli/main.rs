@@ -1,4 +1,5 @@
-//! `vimcar-admin` as an operator runs it: a real process, real arguments, a real database file.
+//! `vimcar-admin` as an operator runs it: a real process, real arguments, a real database file; and, in [`tls`], on
+//! DynamoDB over a real TLS handshake. One binary: each test binary links the whole dependency tree again.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use secrecy::SecretString;
 use vimcar::passwords::{PasswordHasher, Verification};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
+
+mod tls;
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -1,9 +1,9 @@
-//! `openapi.yaml` says what the code does: its operations are the router table's routes, each operation lists
-//! exactly the statuses its handler can answer, and real answers of the handlers (in-process, on SQLite) fit the
+//! `openapi.yaml` says what the code does: each operation (the registry's routes: `registry` holds the spec's
+//! paths and methods to them) lists exactly the statuses its handler can answer, and real answers of the handlers (in-process, on SQLite) fit the
 //! documented content type, headers and body schema of their status.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, OnceLock};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use anyhow::anyhow;
 use http::Method;
@@ -11,26 +11,26 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use vimcar::ApiError;
 use vimcar::error::FieldError;
+use vimcar::routes::{AUTH, FUNCTIONS, Function, LIST_USERS, REGISTER, Route};
 use vimcar::users::UniqueField;
 use vimcar::users::UserStoreExt;
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
-use vimcar_tests::server::cargo_metadata;
-use vimcar_tests::{STRONG_PASSWORD, app, sqlite_users, user};
+use vimcar_tests::{STRONG_PASSWORD, TestApp, user};
 
-const SPEC: &str = include_str!("../openapi.yaml");
+const SPEC: &str = include_str!("../../openapi.yaml");
 
-/// An operation: (path, method), as the router table and the spec name it.
-type Operation = (String, String);
+/// An operation: (path, method), as the spec names it.
+pub(super) type Operation = (String, String);
 
 /// The spec as JSON, with what checking answers against it needs.
-struct Spec {
+pub(super) struct Spec {
     doc: Value,
     /// Every (operation, status) an answer was checked against, to find documented statuses no test reached.
     checked: Mutex<BTreeSet<(Operation, u16)>>,
 }
 
 impl Spec {
-    fn load() -> Self {
+    pub(super) fn load() -> Self {
         let yaml: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(SPEC).expect("openapi.yaml is YAML");
         Self {
@@ -39,7 +39,8 @@ impl Spec {
         }
     }
 
-    fn operations(&self) -> BTreeSet<Operation> {
+    /// Every (path, method) the spec documents.
+    pub(super) fn operations(&self) -> BTreeSet<Operation> {
         let paths = self.doc["paths"].as_object().expect("paths is a mapping");
         paths
             .iter()
@@ -159,103 +160,117 @@ fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-/// `[workspace.metadata.lambda.watch.router]`, as cargo reads it: (path, method) to function name.
-fn router() -> BTreeMap<Operation, String> {
-    static ROUTER: OnceLock<BTreeMap<Operation, String>> = OnceLock::new();
-    ROUTER.get_or_init(read_router).clone()
+/// A route of the registry as the spec names it.
+fn operation(route: &Route) -> Operation {
+    (route.path.to_owned(), route.method.to_owned())
 }
 
-fn read_router() -> BTreeMap<Operation, String> {
-    let metadata = cargo_metadata();
-    let table = metadata["metadata"]["lambda"]["watch"]["router"]
-        .as_object()
-        .expect("the workspace Cargo.toml has a router table");
-    let mut routes = BTreeMap::new();
-    for (path, targets) in table {
-        for target in targets.as_array().expect("each path routes by method") {
-            let method = target["method"].as_str().expect("a method").to_owned();
-            let function = target["function"].as_str().expect("a function").to_owned();
-            routes.insert((path.clone(), method), function);
-        }
-    }
-    routes
+/// Every operation of the registry, with the function that serves it.
+fn registry_operations() -> Vec<(Operation, &'static Function)> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|function| {
+            function
+                .routes
+                .iter()
+                .map(move |route| (operation(route), function))
+        })
+        .collect()
 }
 
-/// The operation a function serves, by the router table.
-fn operation_of(function: &str) -> Operation {
-    let routes: Vec<Operation> = router()
+/// What each function of the registry can answer: its success, and the errors its handler returns beyond those
+/// every function can. A new function, or a new error in a handler, belongs here and in openapi.yaml.
+fn answers() -> [(&'static Function, u16, Vec<ApiError>); 3] {
+    [
+        (
+            &REGISTER,
+            201,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Validation(vec![FieldError::new("username", "is required")]),
+                ApiError::Conflict(vec![UniqueField::Username, UniqueField::Email]),
+            ],
+        ),
+        (
+            &AUTH,
+            200,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Validation(vec![FieldError::new("password", "is required")]),
+                ApiError::InvalidCredentials,
+                ApiError::TooManyAttempts(30),
+            ],
+        ),
+        (
+            &LIST_USERS,
+            200,
+            vec![
+                ApiError::MethodNotAllowed(Method::GET),
+                ApiError::InvalidQuery(vec![FieldError::new("limit", "must be a whole number")]),
+                ApiError::Unauthorized("The token has expired"),
+            ],
+        ),
+    ]
+}
+
+/// The answers of `function` listed in [`answers`].
+fn answers_of(function: &Function) -> (u16, Vec<ApiError>) {
+    answers()
         .into_iter()
-        .filter(|(_, f)| f == function)
-        .map(|(operation, _)| operation)
-        .collect();
-    assert_eq!(routes.len(), 1, "{function} serves one route: {routes:?}");
-    routes.into_iter().next().unwrap()
+        .find(|(listed, _, _)| listed.name == function.name)
+        .map(|(_, success, errors)| (success, errors))
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: list its answers in tests/deployment/openapi.rs (answers) and in openapi.yaml",
+                function.name
+            )
+        })
 }
 
-/// What each function can answer: its success, and every error its handler returns. A new error in a handler
-/// belongs here, and in openapi.yaml.
-fn errors_of(function: &str) -> Vec<ApiError> {
-    let field = || vec![FieldError::new("limit", "must be a whole number")];
+/// Every error `function` can answer: those every function can, and its own.
+fn errors_of(function: &Function) -> Vec<ApiError> {
     let mut errors = vec![
         ApiError::MethodNotAllowed(Method::POST),
         ApiError::Internal(anyhow!("a bug")),
         ApiError::Unavailable(anyhow!("storage is down")),
     ];
-    match function {
-        "register" => errors.extend([
-            ApiError::MalformedBody("expected value".into()),
-            ApiError::PayloadTooLarge { limit: 16 * 1024 },
-            ApiError::UnsupportedMediaType,
-            ApiError::Validation(vec![FieldError::new("username", "is required")]),
-            ApiError::Conflict(vec![UniqueField::Username, UniqueField::Email]),
-        ]),
-        "auth" => errors.extend([
-            ApiError::MalformedBody("expected value".into()),
-            ApiError::PayloadTooLarge { limit: 16 * 1024 },
-            ApiError::UnsupportedMediaType,
-            ApiError::Validation(vec![FieldError::new("password", "is required")]),
-            ApiError::InvalidCredentials,
-            ApiError::TooManyAttempts(30),
-        ]),
-        "list-users" => errors.extend([
-            ApiError::MethodNotAllowed(Method::GET),
-            ApiError::InvalidQuery(field()),
-            ApiError::Unauthorized("The token has expired"),
-        ]),
-        other => panic!("no such function: {other}"),
-    }
+    errors.extend(answers_of(function).1);
     errors
 }
 
-fn success_of(function: &str) -> u16 {
-    match function {
-        "register" => 201,
-        "auth" | "list-users" => 200,
-        other => panic!("no such function: {other}"),
-    }
-}
-
-#[test]
-fn the_spec_documents_exactly_the_routes_of_the_router_table() {
-    let routes: BTreeSet<Operation> = router().into_keys().collect();
-    assert_eq!(Spec::load().operations(), routes);
+fn success_of(function: &Function) -> u16 {
+    answers_of(function).0
 }
 
 #[test]
 fn each_operation_documents_exactly_the_statuses_its_function_can_answer() {
+    let listed: Vec<&str> = answers()
+        .iter()
+        .map(|(function, _, _)| function.name)
+        .collect();
+    let registered: Vec<&str> = FUNCTIONS.iter().map(|function| function.name).collect();
+    assert_eq!(
+        listed, registered,
+        "answers() lists each function of the registry once"
+    );
     let spec = Spec::load();
-    for (operation, function) in router() {
-        let mut code: BTreeSet<u16> = errors_of(&function)
+    for (operation, function) in registry_operations() {
+        let mut code: BTreeSet<u16> = errors_of(function)
             .iter()
             .map(|error| error.status().as_u16())
             .collect();
-        code.insert(success_of(&function));
+        code.insert(success_of(function));
         assert_eq!(
             spec.statuses(&operation),
             code,
-            "{} {} ({function})",
+            "{} {} ({})",
             operation.1,
-            operation.0
+            operation.0,
+            function.name
         );
     }
 }
@@ -263,8 +278,8 @@ fn each_operation_documents_exactly_the_statuses_its_function_can_answer() {
 #[test]
 fn every_error_response_fits_the_documented_problem_of_its_status() {
     let spec = Spec::load();
-    for (operation, function) in router() {
-        for error in errors_of(&function) {
+    for (operation, function) in registry_operations() {
+        for error in errors_of(function) {
             let error = match error {
                 // Each function allows its own method.
                 ApiError::MethodNotAllowed(_) => {
@@ -293,11 +308,11 @@ async fn real_answers_of_every_function_fit_the_spec() {
     use vimcar::handlers::{list_users, log_in, register};
 
     let spec = Spec::load();
-    let users = sqlite_users().await;
-    let app = app(users.clone());
-    let register_op = operation_of("register");
-    let auth_op = operation_of("auth");
-    let list_op = operation_of("list-users");
+    let app = TestApp::sqlite().await;
+    let users = &app.users;
+    let register_op = operation(&REGISTER.routes[0]);
+    let auth_op = operation(&AUTH.routes[0]);
+    let list_op = operation(&LIST_USERS.routes[0]);
     let too_large = "x".repeat(16 * 1024 + 1);
     let foo = json!({"username": "Foo", "email": "foo@bar.com", "password": STRONG_PASSWORD});
     let login = json!({"username": "foo", "password": STRONG_PASSWORD});
@@ -392,7 +407,7 @@ async fn real_answers_of_every_function_fit_the_spec() {
 
     // Every documented status was reached by a real answer, but those only a broken store or a locked account give.
     let checked = spec.checked.lock().unwrap().clone();
-    for (operation, _) in router() {
+    for (operation, _) in registry_operations() {
         for status in spec.statuses(&operation) {
             if [429, 500, 503].contains(&status) {
                 continue;

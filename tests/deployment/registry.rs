@@ -1,22 +1,48 @@
-//! Three places name the routes and the functions behind them: `template.yaml` (what deploys), the
-//! `cargo lambda watch` router in the workspace `Cargo.toml` (what `make dev` and the end-to-end test serve) and the
-//! packages under `functions/` (what gets built). These tests hold the three to one set of (method, path, function),
-//! so none can change alone.
+//! The registry (`vimcar::routes::FUNCTIONS`, in shared/src/routes.rs) is the one place each function's name, routes,
+//! handler, DynamoDB actions, memory and timeout are written. Everything that repeats them is held to it here, so
+//! none can change alone: the packages under `functions/` (what gets built), the `cargo lambda watch` router in the
+//! workspace `Cargo.toml` (what `make dev` and the end-to-end test serve), `template.yaml`'s functions (what
+//! deploys: code, memory, timeout, routes and DynamoDB actions) and `openapi.yaml`'s operations (what is promised).
+//! A failure names the copy that differs: edit shared/src/routes.rs first, then the copy.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
+use vimcar::routes::{FUNCTIONS, Function, function};
 use vimcar_tests::server::{cargo_metadata, workspace_root};
 
-const TEMPLATE: &str = include_str!("../template.yaml");
+use super::template;
 
 /// (method, path, function), e.g. ("POST", "/auth", "auth").
 type Route = (String, String, String);
 
-fn template() -> Yaml {
-    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
+/// Where the facts are written, for the failure messages.
+const REGISTRY: &str = "shared/src/routes.rs";
+
+/// Every route of the registry, with the function that serves it.
+fn registry_routes() -> BTreeSet<Route> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|function| {
+            function.routes.iter().map(|route| {
+                (
+                    route.method.to_owned(),
+                    route.path.to_owned(),
+                    function.name.to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The registry's function names.
+fn registry_names() -> BTreeSet<String> {
+    FUNCTIONS
+        .iter()
+        .map(|function| function.name.to_owned())
+        .collect()
 }
 
 /// The template's `AWS::Serverless::Function` resources, by logical id.
@@ -143,14 +169,18 @@ fn functions_of(routes: &BTreeSet<Route>) -> BTreeSet<String> {
         .collect()
 }
 
+/// A function property of the template, its own or else the one `Globals.Function` gives every function.
+fn property(template: &Yaml, function: &Yaml, name: &str) -> Yaml {
+    let own = &function["Properties"][name];
+    if own.is_null() {
+        template["Globals"]["Function"][name].clone()
+    } else {
+        own.clone()
+    }
+}
+
 #[test]
-fn the_template_and_the_local_router_serve_the_same_routes() {
-    let template = template_routes();
-    assert_eq!(
-        template,
-        watch_routes(),
-        "template.yaml's HttpApi events and Cargo.toml's [workspace.metadata.lambda.watch.router] differ"
-    );
+fn the_registry_serves_the_api_contract_of_the_readme() {
     let expected: BTreeSet<Route> = [
         ("POST", "/api/users", "register"),
         ("POST", "/auth", "auth"),
@@ -159,12 +189,50 @@ fn the_template_and_the_local_router_serve_the_same_routes() {
     .into_iter()
     .map(|(method, path, function)| (method.into(), path.into(), function.into()))
     .collect();
-    assert_eq!(template, expected, "the API contract in the README");
+    assert_eq!(
+        registry_routes(),
+        expected,
+        "the API contract in the README: a new route goes into {REGISTRY}, the README and this list"
+    );
+    for function in FUNCTIONS {
+        assert!(
+            !function.routes.is_empty(),
+            "{}: a function serves at least one route",
+            function.name
+        );
+    }
 }
 
 #[test]
-fn every_function_directory_is_routed_and_deployed_and_nothing_else_is() {
+fn the_template_and_the_local_router_serve_the_registrys_routes() {
+    let registry = registry_routes();
+    let template = template_routes();
+    assert_eq!(
+        template, registry,
+        "template.yaml's HttpApi events differ from the routes in {REGISTRY}: edit the function's Events in \
+         template.yaml"
+    );
+    assert_eq!(
+        watch_routes(),
+        registry,
+        "Cargo.toml's [workspace.metadata.lambda.watch.router] differs from the routes in {REGISTRY}: edit the \
+         router table in the workspace Cargo.toml"
+    );
+    assert_eq!(
+        template,
+        watch_routes(),
+        "template.yaml's HttpApi events and Cargo.toml's [workspace.metadata.lambda.watch.router] differ"
+    );
+}
+
+#[test]
+fn every_function_directory_is_registered_routed_and_deployed_and_nothing_else_is() {
     let dirs = function_dirs();
+    assert_eq!(
+        registry_names(),
+        dirs,
+        "the functions in {REGISTRY} and the directories under functions/ differ: a function is both"
+    );
     assert_eq!(
         functions_of(&template_routes()),
         dirs,
@@ -174,6 +242,67 @@ fn every_function_directory_is_routed_and_deployed_and_nothing_else_is() {
         functions_of(&watch_routes()),
         dirs,
         "the local router's functions and the directories under functions/ differ"
+    );
+}
+
+#[test]
+fn each_template_function_deploys_a_registered_function_with_its_memory_timeout_and_dynamodb_actions()
+ {
+    let template = template();
+    let functions = template_functions(&template);
+    let ids: BTreeSet<&str> = functions.iter().map(|(id, _)| id.as_str()).collect();
+    let registered: BTreeSet<&str> = FUNCTIONS.iter().map(|function| function.resource).collect();
+    assert_eq!(
+        ids, registered,
+        "template.yaml's AWS::Serverless::Function resources differ from the resources named in {REGISTRY}"
+    );
+    for (id, resource) in &functions {
+        let name = deployed_binary(id, resource);
+        let function: &Function = function(&name).unwrap_or_else(|| {
+            panic!("{id} deploys target/lambda/{name}/, which is no function in {REGISTRY}")
+        });
+        assert_eq!(
+            id, function.resource,
+            "{id} deploys {name}, whose resource in {REGISTRY} is {}: edit one of the two",
+            function.resource
+        );
+        assert_eq!(
+            property(&template, resource, "MemorySize").as_u64(),
+            Some(u64::from(function.memory_mb)),
+            "{id}: MemorySize is not the memory_mb of {name} in {REGISTRY}: edit template.yaml to match"
+        );
+        assert_eq!(
+            property(&template, resource, "Timeout").as_u64(),
+            Some(u64::from(function.timeout_s)),
+            "{id}: Timeout is not the timeout_s of {name} in {REGISTRY}: edit template.yaml to match"
+        );
+        let granted: BTreeSet<String> = super::permissions::allowed(&name)
+            .into_keys()
+            .map(|(action, _, _)| action)
+            .collect();
+        let registered: BTreeSet<String> = function
+            .dynamodb
+            .iter()
+            .map(|action| format!("dynamodb:{action}"))
+            .collect();
+        assert_eq!(
+            granted, registered,
+            "{id}: the DynamoDB actions its Policies allow are not the dynamodb actions of {name} in {REGISTRY}: \
+             edit template.yaml to match (the permissions test holds each grant to the calls {name} makes)"
+        );
+    }
+}
+
+#[test]
+fn the_spec_documents_exactly_the_registrys_routes() {
+    let operations: BTreeSet<(String, String)> = registry_routes()
+        .into_iter()
+        .map(|(method, path, _)| (path, method))
+        .collect();
+    assert_eq!(
+        super::openapi::Spec::load().operations(),
+        operations,
+        "openapi.yaml's paths and methods differ from the routes in {REGISTRY}: edit openapi.yaml to match"
     );
 }
 
@@ -212,16 +341,8 @@ fn each_function_directory_is_a_workspace_package_with_a_binary_of_its_name() {
 #[test]
 fn every_function_is_a_prebuilt_arm64_bootstrap_on_the_custom_runtime() {
     let template = template();
-    let globals = &template["Globals"]["Function"];
     for (id, function) in template_functions(&template) {
-        let property = |name: &str| {
-            let own = &function["Properties"][name];
-            if own.is_null() {
-                globals[name].clone()
-            } else {
-                own.clone()
-            }
-        };
+        let property = |name: &str| property(&template, &function, name);
         assert_eq!(
             property("Runtime").as_str(),
             Some("provided.al2023"),

@@ -7,13 +7,10 @@ use tokio::sync::Barrier;
 use vimcar::storage::StoreError;
 use vimcar::users::UserStoreExt;
 use vimcar::users::{Email, PageSize, UniqueField, User, Username};
-use vimcar_tests::Backend;
-use vimcar_tests::dynamodb::{TestTable, endpoint, keys_of};
-use vimcar_tests::{sqlite_users, user};
+use vimcar_tests::dynamodb::keys_of;
+use vimcar_tests::{TestStore, Users, user};
 
 const CONTENDERS: usize = 32;
-
-type Users = Arc<dyn Backend>;
 
 /// Inserts every user at once (as far as a barrier can make it) and answers who won. Asserts that exactly one
 /// insert succeeded and every other one was a conflict on `field` alone.
@@ -106,56 +103,31 @@ async fn losers_reserved_nothing(users: &Users, winner: &User, contenders: &[Use
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_one_username_has_one_owner() {
-    let users = sqlite_users().await;
-    let contenders = same_username();
-    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
-    losers_reserved_nothing(&users, &winner, &contenders).await;
+/// Runs a race of `contenders` for `field` on `store`, then checks that the losers left nothing behind: on
+/// DynamoDB, that the table holds the winner's items and nothing else.
+async fn one_owner(store: TestStore, contenders: Vec<User>, field: UniqueField) {
+    let winner = race(&store.users, contenders.clone(), field).await;
+    if let Some(table) = &store.table {
+        assert_eq!(table.stored_keys().await, keys_of(&winner));
+    }
+    losers_reserved_nothing(&store.users, &winner, &contenders).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_one_email_has_one_owner() {
-    let users = sqlite_users().await;
-    let contenders = same_email();
-    let winner = race(&users, contenders.clone(), UniqueField::Email).await;
-    losers_reserved_nothing(&users, &winner, &contenders).await;
+async fn one_username_has_one_owner(store: TestStore) {
+    one_owner(store, same_username(), UniqueField::Username).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamodb_one_username_has_one_owner() {
-    let table = TestTable::create(&endpoint()).await;
-    let users: Users = Arc::new(table.users.clone());
-    let contenders = same_username();
-    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
-    assert_eq!(table.stored_keys().await, keys_of(&winner));
-    losers_reserved_nothing(&users, &winner, &contenders).await;
+async fn one_email_has_one_owner(store: TestStore) {
+    one_owner(store, same_email(), UniqueField::Email).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamodb_one_email_has_one_owner() {
-    let table = TestTable::create(&endpoint()).await;
-    let users: Users = Arc::new(table.users.clone());
-    let contenders = same_email();
-    let winner = race(&users, contenders.clone(), UniqueField::Email).await;
-    assert_eq!(table.stored_keys().await, keys_of(&winner));
-    losers_reserved_nothing(&users, &winner, &contenders).await;
+async fn one_look_of_a_username_has_one_owner(store: TestStore) {
+    one_owner(store, look_alikes(), UniqueField::Username).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_one_look_of_a_username_has_one_owner() {
-    let users = sqlite_users().await;
-    let contenders = look_alikes();
-    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
-    losers_reserved_nothing(&users, &winner, &contenders).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dynamodb_one_look_of_a_username_has_one_owner() {
-    let table = TestTable::create(&endpoint()).await;
-    let users: Users = Arc::new(table.users.clone());
-    let contenders = look_alikes();
-    let winner = race(&users, contenders.clone(), UniqueField::Username).await;
-    assert_eq!(table.stored_keys().await, keys_of(&winner));
-    losers_reserved_nothing(&users, &winner, &contenders).await;
-}
+for_each_backend!(
+    worker_threads = 4;
+    one_username_has_one_owner,
+    one_email_has_one_owner,
+    one_look_of_a_username_has_one_owner,
+);

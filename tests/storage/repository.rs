@@ -1,7 +1,6 @@
 //! The repository behaviour suite: written once against the `UserStore` trait and run on every backend.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use vimcar::login_attempts::AttemptKey;
 use vimcar::login_attempts::Attempts;
@@ -9,10 +8,7 @@ use vimcar::login_attempts::Expiry;
 use vimcar::storage::StoreError;
 use vimcar::users::UserStoreExt;
 use vimcar::users::{Cursor, Email, PageSize, PasswordHash, UniqueField, User, Username};
-use vimcar_tests::Backend;
-use vimcar_tests::user;
-
-type Users = Arc<dyn Backend>;
+use vimcar_tests::{Users, user};
 
 fn hash(text: &str) -> PasswordHash {
     PasswordHash::new(format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${text}"))
@@ -475,52 +471,35 @@ async fn replacing_a_hash_only_replaces_the_one_verified(users: Users) {
     );
 }
 
-/// Runs every check above against one backend, each on a fresh, empty store.
-macro_rules! behaviour_suite {
-    ($backend:ident, $open:path) => {
-        mod $backend {
-            behaviour_suite!(@checks $open;
-                an_inserted_user_can_be_read_back_every_way,
-                unknown_users_are_absent,
-                a_taken_username_is_a_conflict_and_writes_nothing,
-                a_taken_email_is_a_conflict_and_writes_nothing,
-                a_conflict_on_both_fields_names_both,
-                a_look_alike_of_a_taken_username_is_a_conflict_and_writes_nothing,
-                a_look_alike_with_a_taken_email_names_both_fields,
-                deleting_a_user_frees_its_skeleton,
-                a_user_without_a_password_has_no_hash,
-                setting_a_password_replaces_the_hash,
-                setting_the_password_of_an_unknown_user_changes_nothing,
-                deleting_a_user_frees_its_username_and_email,
-                pages_list_every_user_exactly_once_in_registration_order,
-                a_page_that_ends_the_listing_has_no_next_cursor,
-                an_empty_store_lists_an_empty_page,
-                a_cursor_stays_valid_after_its_user_is_deleted,
-                listing_never_shows_uniqueness_bookkeeping,
-                upgrading_twice_is_harmless,
-                stored_values_keep_their_normalised_form,
-                login_attempts_count_up_until_cleared,
-                a_release_takes_one_attempt_back_and_never_goes_below_zero,
-                login_attempts_are_counted_per_key,
-                a_counter_expires_a_day_after_its_last_attempt,
-                a_window_keeps_the_expiry_its_first_attempt_set,
-                concurrent_attempts_each_see_a_different_count,
-                replacing_a_hash_only_replaces_the_one_verified,
-            );
-        }
-    };
-    (@checks $open:path; $($check:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                super::$check($open().await).await;
-            }
-        )*
-    };
-}
-
-behaviour_suite!(sqlite, vimcar_tests::sqlite_users);
-behaviour_suite!(dynamodb, vimcar_tests::dynamodb_users);
+// Every check above, on every backend.
+for_each_backend!(
+    an_inserted_user_can_be_read_back_every_way,
+    unknown_users_are_absent,
+    a_taken_username_is_a_conflict_and_writes_nothing,
+    a_taken_email_is_a_conflict_and_writes_nothing,
+    a_conflict_on_both_fields_names_both,
+    a_look_alike_of_a_taken_username_is_a_conflict_and_writes_nothing,
+    a_look_alike_with_a_taken_email_names_both_fields,
+    deleting_a_user_frees_its_skeleton,
+    a_user_without_a_password_has_no_hash,
+    setting_a_password_replaces_the_hash,
+    setting_the_password_of_an_unknown_user_changes_nothing,
+    deleting_a_user_frees_its_username_and_email,
+    pages_list_every_user_exactly_once_in_registration_order,
+    a_page_that_ends_the_listing_has_no_next_cursor,
+    an_empty_store_lists_an_empty_page,
+    a_cursor_stays_valid_after_its_user_is_deleted,
+    listing_never_shows_uniqueness_bookkeeping,
+    upgrading_twice_is_harmless,
+    stored_values_keep_their_normalised_form,
+    login_attempts_count_up_until_cleared,
+    a_release_takes_one_attempt_back_and_never_goes_below_zero,
+    login_attempts_are_counted_per_key,
+    a_counter_expires_a_day_after_its_last_attempt,
+    a_window_keeps_the_expiry_its_first_attempt_set,
+    concurrent_attempts_each_see_a_different_count,
+    replacing_a_hash_only_replaces_the_one_verified,
+);
 
 /// DynamoDB tables written before skeletons: `upgrade` (`vimcar-admin db upgrade`) gives their users skeleton items.
 mod dynamodb_skeleton_backfill {

@@ -1,17 +1,13 @@
 //! `template.yaml` deploys the users table the code expects: the same keys, attributes and index as
-//! `upgrade` creates, plus what production needs (backups, encryption, deletion protection). tests/permissions.rs
-//! checks the functions' roles, tests/routes.rs their routes.
+//! `upgrade` creates, plus what production needs (backups, encryption, deletion protection). `permissions` checks
+//! the functions' roles, `registry` their routes.
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement};
 use serde_json::{Value, json};
 use serde_yaml_ng::Value as Yaml;
 use vimcar::storage::dynamodb::table_design;
 
-const TEMPLATE: &str = include_str!("../template.yaml");
-
-fn template() -> Yaml {
-    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
-}
+use super::template;
 
 /// The one `AWS::DynamoDB::Table` resource's properties, as JSON.
 fn table_properties() -> Value {

@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::StatusCode;
@@ -18,27 +17,24 @@ use serde_yaml_ng::Value as Yaml;
 use std::sync::Arc;
 use vimcar::login_attempts::throttle::Source;
 use vimcar::storage::dynamodb::LISTING_INDEX;
+use vimcar::storage::dynamodb::items::attempt_item;
 use vimcar::users::{PasswordHash, Username};
-use vimcar_tests::Backend;
+use vimcar_tests::Users;
 use vimcar_tests::dynamodb::{TestTable, endpoint};
-use vimcar_tests::requests::{get_with_token, json, post_json};
+use vimcar_tests::requests::{json, post_json};
 
-const TEMPLATE: &str = include_str!("../template.yaml");
+use super::template;
 
 /// What a statement allows, or what a call needs: an action, "table" or "index NAME", and a partition key pattern
 /// (`USER#*`, or `*` when a statement sets no `LeadingKeys` or a call names no key).
-type Access = (String, String, String);
+pub(super) type Access = (String, String, String);
 
 /// What a statement allows of each access: the attributes a request may name (`dynamodb:Attributes`), or `None`
 /// when it sets no such condition.
-type Grants = BTreeMap<Access, Option<BTreeSet<String>>>;
+pub(super) type Grants = BTreeMap<Access, Option<BTreeSet<String>>>;
 
 /// A call: what it needs, and every attribute its request names (keys, item attributes, expression names).
 type Call = (Access, BTreeSet<String>);
-
-fn template() -> Yaml {
-    serde_yaml_ng::from_str(TEMPLATE).expect("template.yaml is YAML")
-}
 
 /// `!GetAtt UsersTable.Arn` is "table"; `!Sub ${UsersTable.Arn}/index/NAME` is "index NAME". Anything else is a
 /// resource no function should need.
@@ -59,7 +55,7 @@ fn resource_name(resource: &Yaml) -> String {
 /// What the role of the function deployed from `target/lambda/<binary>/` allows. Its `Policies` must be written-out
 /// statements: SAM's policy templates (`DynamoDBReadPolicy`, `DynamoDBCrudPolicy`, ...) grant whole groups of
 /// actions on the whole table.
-fn allowed(binary: &str) -> Grants {
+pub(super) fn allowed(binary: &str) -> Grants {
     let template = template();
     let code_uri = format!("target/lambda/{binary}/");
     let function = template["Resources"]
@@ -411,7 +407,8 @@ fn outdated_hash(password: &str) -> PasswordHash {
     )
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+/// The password `TestApp::register` gives every user.
+const PASSWORD: &str = vimcar_tests::STRONG_PASSWORD;
 
 fn login(username: &str, password: &str) -> lambda_http::Request {
     post_json(
@@ -424,15 +421,14 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
     let table = TestTable::create(&endpoint()).await;
     let name = table.users.table().to_owned();
-    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
-    let app = vimcar_tests::app(users.clone());
+    let users: Users = Arc::new(table.users.clone());
+    let app = vimcar_tests::TestApp::new(users.clone());
     let recorder = Recorder::new();
 
     // register: a new user, and the same one again (a conflict).
     recorder.start();
-    let body = json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD});
-    let created = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
-    let conflict = vimcar::handlers::register(&app, post_json("/api/users", &body)).await;
+    let created = app.register("alice").await;
+    let conflict = app.register("alice").await;
     let calls = recorder.stop(&name);
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
@@ -454,19 +450,12 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     raw_client()
         .put_item()
         .table_name(&name)
-        .item(
-            "pk",
-            AttributeValue::S(format!("LOGIN#{}", alice_here.source.as_str())),
-        )
-        .item("attempts", AttributeValue::N("3".into()))
-        .item(
-            "last_attempt_at",
-            AttributeValue::S(vimcar::users::format_timestamp(&an_hour_ago)),
-        )
-        .item(
-            "expires_at",
-            AttributeValue::N(an_hour_ago.timestamp().to_string()),
-        )
+        .set_item(Some(attempt_item(
+            &alice_here.source,
+            3,
+            an_hour_ago,
+            an_hour_ago.timestamp(),
+        )))
         .send()
         .await
         .expect("an expired login-attempt counter is stored");
@@ -491,7 +480,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     // list-users: a page with a valid token.
     let token = json(&right)["access_token"].as_str().unwrap().to_owned();
     recorder.start();
-    let listed = vimcar::handlers::list_users(&app, get_with_token("/api/users", &token)).await;
+    let listed = app.list(&token).await;
     let calls = recorder.stop(&name);
     assert_eq!(listed.status(), StatusCode::OK);
     assert!(

@@ -9,18 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Response};
-use serde_json::json;
-use vimcar::AppState;
-use vimcar::handlers;
 use vimcar::storage::StoreError;
 use vimcar::storage::dynamodb::CALL_BUDGET;
 use vimcar::users::UserStoreExt;
 use vimcar::users::Username;
-use vimcar_tests::Backend;
 use vimcar_tests::dynamodb::TestTable;
 use vimcar_tests::faults::{Moto, Proxy};
-use vimcar_tests::requests::{get_with_token, header, json, post_json};
-use vimcar_tests::{STRONG_PASSWORD, app, user};
+use vimcar_tests::requests::{header, json};
+use vimcar_tests::{TestApp, Users, user};
 
 /// The repository's own budget, plus slack for a busy machine: far below a Lambda's 10 s either way.
 const BOUND: Duration = CALL_BUDGET.saturating_add(Duration::from_secs(2));
@@ -32,28 +28,6 @@ async fn timed<T>(work: impl Future<Output = T>) -> T {
     let elapsed = started.elapsed();
     assert!(elapsed < BOUND, "took {elapsed:?}, more than {BOUND:?}");
     output
-}
-
-async fn register(app: &AppState, name: &str) -> Response<Body> {
-    let body = json!({"username": name, "password": STRONG_PASSWORD, "email": format!("{name}@example.com")});
-    handlers::register(app, post_json("/api/users", &body)).await
-}
-
-async fn token(app: &AppState, name: &str) -> String {
-    let body = json!({"username": name, "password": STRONG_PASSWORD});
-    let response = handlers::log_in(app, post_json("/auth", &body)).await;
-    assert_eq!(response.status(), 200, "{}", json(&response));
-    json(&response)["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn listed_names(app: &AppState, token: &str) -> Vec<String> {
-    let response = handlers::list_users(app, get_with_token("/api/users", token)).await;
-    assert_eq!(response.status(), 200, "{}", json(&response));
-    let body = json(&response);
-    let names = body.as_array().unwrap().iter();
-    names
-        .map(|u| u["username"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn assert_503_with_retry_after(response: &Response<Body>) {
@@ -81,42 +55,42 @@ async fn refused_connections_are_unavailable_and_write_nothing() {
     let moto = Moto::start();
     let mut proxy = Proxy::start(moto.addr()).await;
     let table = TestTable::create(&proxy.url()).await;
-    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
-    let app = app(Arc::clone(&users));
-    assert_eq!(register(&app, "alice").await.status(), 201);
-    let token = token(&app, "alice").await;
+    let users: Users = Arc::new(table.users.clone());
+    let app = TestApp::new(Arc::clone(&users));
+    assert_eq!(app.register("alice").await.status(), 201);
+    let token = app.log_in("alice").await;
 
     proxy.cut();
     assert_unavailable(timed(users.insert(&user("bob"), None)).await);
     assert_unavailable(timed(users.credentials(&username("alice"))).await);
     assert_unavailable(timed(users.delete(&username("alice"))).await);
-    assert_503_with_retry_after(&timed(register(&app, "carol")).await);
-    let listing = handlers::list_users(&app, get_with_token("/api/users", &token));
+    assert_503_with_retry_after(&timed(app.register("carol")).await);
+    let listing = app.list(&token);
     assert_503_with_retry_after(&timed(listing).await);
 
     proxy.restore().await;
     let stored = table.assert_only_whole_users().await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].username, username("alice"));
-    assert_eq!(register(&app, "bob").await.status(), 201);
-    assert_eq!(listed_names(&app, &token).await, ["alice", "bob"]);
+    assert_eq!(app.register("bob").await.status(), 201);
+    assert_eq!(app.listed_names(&token).await, ["alice", "bob"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_only() {
     let moto = Moto::start();
     let table = TestTable::create(&moto.url()).await;
-    let users: Arc<dyn Backend> = Arc::new(table.users.clone());
-    let app = app(Arc::clone(&users));
-    assert_eq!(register(&app, "alice").await.status(), 201);
-    let token = token(&app, "alice").await;
+    let users: Users = Arc::new(table.users.clone());
+    let app = TestApp::new(Arc::clone(&users));
+    assert_eq!(app.register("alice").await.status(), 201);
+    let token = app.log_in("alice").await;
 
     let (bob, alice) = (user("bob"), username("alice"));
     moto.pause();
-    let listing = handlers::list_users(&app, get_with_token("/api/users", &token));
+    let listing = app.list(&token);
     let (inserted, registered, listed, found) = tokio::join!(
         timed(users.insert(&bob, None)),
-        timed(register(&app, "carol")),
+        timed(app.register("carol")),
         timed(listing),
         timed(users.by_username(&alice)),
     );
@@ -130,12 +104,8 @@ async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_o
     // transaction lands whole or not at all, so whatever is stored must be whole users.
     let stored = table.assert_only_whole_users().await;
     assert!(stored.iter().any(|u| u.username == username("alice")));
-    assert_eq!(register(&app, "dave").await.status(), 201);
-    assert!(
-        listed_names(&app, &token)
-            .await
-            .contains(&"dave".to_owned())
-    );
+    assert_eq!(app.register("dave").await.status(), 201);
+    assert!(app.listed_names(&token).await.contains(&"dave".to_owned()));
     assert!(users.delete(&username("alice")).await.unwrap());
     let stored = table.assert_only_whole_users().await;
     assert!(stored.iter().all(|u| u.username != username("alice")));

@@ -4,8 +4,9 @@
 use vimcar::login_attempts::Expiry;
 use vimcar::login_attempts::LoginAttempts;
 use vimcar::login_attempts::throttle::{LoginThrottle, SOURCE_RECORD_EXPIRES_AFTER, Source};
+use vimcar::storage::dynamodb::items::{LOGIN_PREFIX, attempt_key};
 use vimcar::users::UserStoreExt;
-use vimcar_tests::dynamodb::{TestTable, endpoint};
+use vimcar_tests::dynamodb::{TestTable, endpoint, pk};
 
 #[tokio::test]
 async fn login_attempt_counters_expire_by_the_tables_ttl() {
@@ -25,9 +26,14 @@ async fn login_attempt_counters_expire_by_the_tables_ttl() {
         .await
         .unwrap();
     // Stored under the keyed hash, never under the name.
-    assert!(table.raw_item("LOGIN#nobody").await.is_none());
+    assert!(
+        table
+            .raw_item(&format!("{LOGIN_PREFIX}nobody"))
+            .await
+            .is_none()
+    );
     let item = table
-        .raw_item(&format!("LOGIN#{}", keys.source.as_str()))
+        .raw_item(&pk(&attempt_key(&keys.source)))
         .await
         .expect("the counter is stored");
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();

@@ -1,0 +1,11 @@
+//! Storage tests: the repository behaviour suite on every backend, races for one name or address, DynamoDB faults
+//! and the login-attempt counters' TTL.
+
+// The backend matrix, `for_each_backend!`, as every suite runs it.
+#[macro_use]
+extern crate vimcar_tests;
+
+mod faults;
+mod races;
+mod repository;
+mod ttl;

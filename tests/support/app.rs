@@ -1,0 +1,192 @@
+//! One test app (zero2prod's `spawn_app`): the state a function builds at start-up, on a fresh store of one backend,
+//! with the user's steps as helpers; and the backend matrix, [`for_each_backend!`](crate::for_each_backend).
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use lambda_http::{Body, Response};
+use serde_json::json;
+use vimcar::AppState;
+use vimcar::config::Config;
+use vimcar::login_attempts::LoginAttempts;
+use vimcar::storage::Storage;
+use vimcar::users::UserStore;
+
+use crate::dynamodb::{TestTable, endpoint};
+use crate::requests::{get_with_token, json, post_json};
+use crate::{STRONG_PASSWORD, config};
+
+/// A storage backend seen through both its ports, as the tests hold one.
+pub trait Backend: UserStore + LoginAttempts {}
+
+impl<T: UserStore + LoginAttempts + ?Sized> Backend for T {}
+
+/// A backend, as the handlers and the tests hold it.
+pub type Users = Arc<dyn Backend>;
+
+/// A fresh, empty store of one backend, and on DynamoDB its table, to look at what was really stored.
+pub struct TestStore {
+    pub users: Users,
+    /// The table behind `users`, on DynamoDB; `None` on SQLite.
+    pub table: Option<TestTable>,
+}
+
+impl TestStore {
+    /// SQLite in memory.
+    pub async fn sqlite() -> Self {
+        Self {
+            users: Arc::new(
+                vimcar::storage::sqlite::Sqlite::in_memory().expect("in-memory SQLite opens"),
+            ),
+            table: None,
+        }
+    }
+
+    /// A new table on the test server. Panics when there is no test server.
+    pub async fn dynamodb() -> Self {
+        let table = TestTable::create(&endpoint()).await;
+        Self {
+            users: Arc::new(table.users.clone()),
+            table: Some(table),
+        }
+    }
+}
+
+impl From<TestStore> for Users {
+    fn from(store: TestStore) -> Self {
+        store.users
+    }
+}
+
+impl From<TestStore> for TestApp {
+    fn from(store: TestStore) -> Self {
+        TestApp::new(store.users)
+    }
+}
+
+/// The application over a store, as a function builds it at start-up, with the user's steps. Derefs to the
+/// [`AppState`], so `handlers::log_in(&app, request)` takes it as it is.
+pub struct TestApp {
+    state: AppState,
+    /// The store the application writes to.
+    pub users: Users,
+}
+
+/// Both ports of one backend.
+pub fn storage(users: &Users) -> Storage {
+    Storage {
+        users: users.clone(),
+        attempts: users.clone(),
+    }
+}
+
+impl TestApp {
+    /// The application over `users`, with the tests' [`config`].
+    pub fn new(users: Users) -> Self {
+        Self::with_config(&config(), users)
+    }
+
+    /// The application over `users` with another configuration.
+    pub fn with_config(config: &Config, users: Users) -> Self {
+        Self {
+            state: AppState::with_storage(config, storage(&users)).expect("the state builds"),
+            users,
+        }
+    }
+
+    /// The application over a fresh SQLite store.
+    pub async fn sqlite() -> Self {
+        TestStore::sqlite().await.into()
+    }
+
+    /// `POST /api/users` for `name`, with the email `name@example.com` and [`STRONG_PASSWORD`].
+    pub async fn register(&self, name: &str) -> Response<Body> {
+        let body = json!({"username": name, "password": STRONG_PASSWORD, "email": format!("{name}@example.com")});
+        vimcar::handlers::register(self, post_json("/api/users", &body)).await
+    }
+
+    /// Registers `name` as [`register`](Self::register) does, asserting a 201, and answers the new user's id.
+    pub async fn registered(&self, name: &str) -> String {
+        let response = self.register(name).await;
+        assert_eq!(response.status(), 201, "{}", json(&response));
+        json(&response)["id"]
+            .as_str()
+            .expect("a new user has an id")
+            .to_owned()
+    }
+
+    /// `POST /auth` as `name` with [`STRONG_PASSWORD`], asserting a 200, and answers the access token.
+    pub async fn log_in(&self, name: &str) -> String {
+        let body = json!({"username": name, "password": STRONG_PASSWORD});
+        let response = vimcar::handlers::log_in(self, post_json("/auth", &body)).await;
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        json(&response)["access_token"]
+            .as_str()
+            .expect("a login answers a token")
+            .to_owned()
+    }
+
+    /// Registers `name` and logs in: the id and the token a new client holds.
+    pub async fn signed_up(&self, name: &str) -> (String, String) {
+        let id = self.registered(name).await;
+        (id, self.log_in(name).await)
+    }
+
+    /// `GET /api/users` with `token`.
+    pub async fn list(&self, token: &str) -> Response<Body> {
+        vimcar::handlers::list_users(self, get_with_token("/api/users", token)).await
+    }
+
+    /// The usernames of the first page, asserting a 200.
+    pub async fn listed_names(&self, token: &str) -> Vec<String> {
+        let response = self.list(token).await;
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        json(&response)
+            .as_array()
+            .expect("a listing is an array")
+            .iter()
+            .map(|user| user["username"].as_str().expect("a username").to_owned())
+            .collect()
+    }
+}
+
+impl Deref for TestApp {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+}
+
+/// The backend matrix: runs each named check, an `async fn` in the invoking module, once per storage backend (in
+/// modules `sqlite` and `dynamodb`), each on a fresh, empty [`TestStore`]. A check takes the store, its
+/// [`Users`] or a [`TestApp`] over it. `worker_threads = N;` first sets the runtime's threads (2 otherwise).
+#[macro_export]
+macro_rules! for_each_backend {
+    (worker_threads = $threads:literal; $($check:ident),* $(,)?) => {
+        $crate::for_each_backend!(@backend sqlite, $threads; $($check),*);
+        $crate::for_each_backend!(@backend dynamodb, $threads; $($check),*);
+    };
+    ($($check:ident),* $(,)?) => {
+        $crate::for_each_backend!(worker_threads = 2; $($check),*);
+    };
+    (@backend $backend:ident, $threads:literal; $($check:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $check() {
+                    super::$check(::core::convert::Into::into(
+                        $crate::TestStore::$backend().await,
+                    ))
+                    .await;
+                }
+            )*
+        }
+    };
+}
