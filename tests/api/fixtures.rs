@@ -38,3 +38,23 @@ async fn api_gateway_events_drive_the_whole_flow(app: TestApp) {
 }
 
 for_each_backend!(api_gateway_events_drive_the_whole_flow);
+
+/// Each function of the registry has its real API Gateway event (CONTRIBUTING.md, "Adding a route"), for one of its
+/// routes.
+#[test]
+fn every_registered_function_has_an_api_gateway_event_fixture() {
+    for function in vimcar::routes::FUNCTIONS {
+        let request = event(function.name, Some("a.b.c"));
+        assert!(
+            function
+                .routes
+                .iter()
+                .any(|route| route.method == request.method().as_str()
+                    && route.path == request.uri().path()),
+            "tests/fixtures/{}.json is a {} {} event, not one of the function's routes",
+            function.name,
+            request.method(),
+            request.uri().path()
+        );
+    }
+}
