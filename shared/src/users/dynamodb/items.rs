@@ -16,7 +16,7 @@ use crate::users::{
 };
 
 /// An item as the SDK reads and writes it.
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The table's partition key. Its value starts with the item's kind, so the kinds never collide.
 pub(super) const PK: &str = "pk";
@@ -155,6 +155,18 @@ pub(super) fn user_item(user: &User, skeleton: &Skeleton) -> Item {
         (SKELETON.to_owned(), s(skeleton.as_str())),
     ]);
     item
+}
+
+/// Every item that storing `user` writes, in the order of `insert`'s transaction (which fixes the indexes of its
+/// cancellation reasons): the user's own, its username's (with `hash`), its email's and its skeleton's. Public for
+/// writers beside the repository, such as the benchmarks' BatchWriteItem seeding, so that they store exactly these.
+pub fn user_items(user: &User, hash: Option<&PasswordHash>, skeleton: &Skeleton) -> [Item; 4] {
+    [
+        user_item(user, skeleton),
+        username_item(&user.username, user.id, hash),
+        email_item(&user.email, user.id),
+        skeleton_item(skeleton, user.id),
+    ]
 }
 
 /// The skeleton a user item says its user holds, if any.

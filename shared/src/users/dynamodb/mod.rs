@@ -22,10 +22,10 @@ use uuid::Uuid;
 pub use self::client::http_client;
 use self::errors::{condition_failed, sdk_error};
 use self::items::{
-    ID, Item, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user,
-    read_user_skeleton, read_username, s, skeleton_item, skeleton_key, user_item, user_key,
-    username_item, username_key,
+    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_user, read_user_skeleton,
+    read_username, s, skeleton_key, user_key, username_key,
 };
+pub use self::items::{Item, user_items};
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};
 use self::transactions::Outcome;
 use chrono::{DateTime, Utc};
@@ -145,12 +145,10 @@ impl UserRepository for DynamoUsers {
     ) -> Result<(), RepoError> {
         bounded(async {
             // The order fixes the cancellation reasons' indexes read below.
-            let items = vec![
-                self.put_new(user_item(user, skeleton))?,
-                self.put_new(username_item(&user.username, user.id, hash))?,
-                self.put_new(email_item(&user.email, user.id))?,
-                self.put_new(skeleton_item(skeleton, user.id))?,
-            ];
+            let items = user_items(user, hash, skeleton)
+                .into_iter()
+                .map(|item| self.put_new(item))
+                .collect::<Result<Vec<_>, _>>()?;
             match self.transact(items, "inserting a user").await? {
                 Outcome::Written => Ok(()),
                 Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(
