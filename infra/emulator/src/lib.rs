@@ -445,7 +445,9 @@ pub fn termination_flag() -> Result<Arc<AtomicBool>, String> {
     Ok(flag)
 }
 
-/// Waits for `child`; when `flag` is set first, stops it (TERM, then KILL after 5 s) and answers `None`.
+/// Waits for `child`, which was started in a process group of its own (`process_group(0)`); when `flag` is set
+/// first, stops that whole group (TERM, then KILL after 5 s), so that nothing the child started outlives it, and
+/// answers `None`.
 pub fn wait_unless_terminated(
     child: &mut Child,
     flag: &AtomicBool,
@@ -455,15 +457,19 @@ pub fn wait_unless_terminated(
             return Ok(Some(status));
         }
         if flag.load(Ordering::Relaxed) {
+            let group = format!("-{}", child.id());
             let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
+                .args(["-TERM", "--", &group])
                 .stderr(Stdio::null())
                 .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline && child.try_wait()?.is_none() {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = child.kill();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
             let _ = child.wait();
             return Ok(None);
         }

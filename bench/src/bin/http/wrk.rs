@@ -2,6 +2,7 @@
 //! script's `BENCH` line, kept as one tab-separated line per route and backend, and laid out as the report's table.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
@@ -49,6 +50,7 @@ pub fn measure(
         .arg("--")
         .args(args)
         .stdout(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run wrk ({e}): install it (apt-get install wrk)"))?;
     let stdout = child.stdout.take().ok_or("wrk has no standard output")?;

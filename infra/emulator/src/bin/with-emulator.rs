@@ -10,6 +10,7 @@
 //! emulator and its functions are stopped when COMMAND ends, on SIGINT or SIGTERM, and on any failure, which prints
 //! the emulator's last log lines. Exits with COMMAND's status. `infra/contract-test` runs schemathesis through it.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 use vimcar_emulator::{LambdaWatch, Options, sign_up, termination_flag, wait_unless_terminated};
@@ -78,7 +79,12 @@ fn run() -> Result<ExitCode, String> {
     };
 
     let mut child = Command::new(&command[0]);
-    child.args(&command[1..]).env("VIMCAR_BASE_URL", &base_url);
+    // A process group of its own, stopped whole on a signal (the terminal's Ctrl-C reaches this process, which
+    // passes it on as SIGTERM).
+    child
+        .args(&command[1..])
+        .env("VIMCAR_BASE_URL", &base_url)
+        .process_group(0);
     if let Some(token) = &token {
         child.env("VIMCAR_TOKEN", token);
     }
