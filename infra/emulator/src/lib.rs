@@ -5,24 +5,30 @@
 //! The one emulator harness: the end-to-end tests use it through `vimcar_tests::server`, `infra/contract-test` through
 //! the `with-emulator` binary, and the HTTP benchmark (`bench/src/bin/http`) directly.
 
+mod client;
+mod probes;
+mod process;
+
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+pub use client::{EMULATOR_ERROR_TYPE, list_users, sign_up};
+use probes::probes;
+pub use process::{
+    cargo, cargo_metadata, free_port, termination_flag, wait_unless_terminated, workspace_root,
+};
 
 /// How long the emulator may take to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long each function may take to give its first answer. Not a prediction: the wait goes on only while the
 /// emulator lives, and ends at the first answer, so a slow machine is waited for rather than failed.
 const FIRST_ANSWER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// The problem type of the emulator's own 500, when it loses an invocation under load (not a function's answer).
-pub const EMULATOR_ERROR_TYPE: &str = "httpstatuses.com";
 
 /// What to start the emulator with, beyond the workspace's router table.
 #[derive(Debug, Clone, Default)]
@@ -267,288 +273,5 @@ impl Drop for LambdaWatch {
             .status();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-/// One function's first request.
-struct Probe {
-    function: String,
-    method: String,
-    path: String,
-}
-
-impl Probe {
-    /// Any answer, whatever its status, is a success; only no answer at all is an error.
-    fn send(&self, agent: &ureq::Agent, url: &str) -> Result<(), ureq::Error> {
-        let json = "application/json";
-        match self.method.as_str() {
-            "GET" => agent.get(url).call(),
-            "DELETE" => agent.delete(url).call(),
-            "PUT" => agent.put(url).header("content-type", json).send("{}"),
-            "PATCH" => agent.patch(url).header("content-type", json).send("{}"),
-            _ => agent.post(url).header("content-type", json).send("{}"),
-        }
-        .map(drop)
-    }
-}
-
-/// One request per function of the router table in the workspace `Cargo.toml` (`metadata.lambda.watch.router`), the
-/// routes `cargo lambda watch` serves: each function's first route, `{param}` segments filled in.
-fn probes() -> Result<Vec<Probe>, String> {
-    let metadata = cargo_metadata()?;
-    let router = metadata["metadata"]["lambda"]["watch"]["router"]
-        .as_object()
-        .ok_or("no [workspace.metadata.lambda.watch.router] table in Cargo.toml")?;
-    let mut probes: Vec<Probe> = Vec::new();
-    for (path, routes) in router {
-        let path = path
-            .split('/')
-            .map(|segment| {
-                if segment.starts_with('{') {
-                    "probe"
-                } else {
-                    segment
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
-        let routes: Vec<(&str, &str)> = match routes {
-            // A string routes every method to one function.
-            Value::String(function) => vec![("POST", function.as_str())],
-            Value::Array(routes) => routes
-                .iter()
-                .filter_map(|route| Some((route["method"].as_str()?, route["function"].as_str()?)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (method, function) in routes {
-            if probes.iter().all(|probe| probe.function != function) {
-                probes.push(Probe {
-                    function: function.to_owned(),
-                    method: method.to_owned(),
-                    path: path.clone(),
-                });
-            }
-        }
-    }
-    if probes.is_empty() {
-        return Err("the router table in Cargo.toml routes to no function".to_owned());
-    }
-    Ok(probes)
-}
-
-/// Registers `username` (with `username@example.com` and `password`) through the API, logs in and lists users once;
-/// answers the access token. Every function has then served a real request, and a caller has a token for the
-/// authenticated routes. The emulator's own 500 (it lost the invocation) is retried where a repeat does no harm.
-pub fn sign_up(base_url: &str, username: &str, password: &str) -> Result<String, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
-    let registration = serde_json::json!({
-        "username": username,
-        "email": format!("{username}@example.com"),
-        "password": password,
-    });
-    let (status, body) = call(
-        &agent,
-        base_url,
-        "POST",
-        "/api/users",
-        Some(&registration),
-        None,
-    )?;
-    expect(201, status, &body, &format!("registering {username}"))?;
-    let login = serde_json::json!({"username": username, "password": password});
-    let (status, body) = call(&agent, base_url, "POST", "/auth", Some(&login), None)?;
-    expect(200, status, &body, "logging in")?;
-    let token = serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|body| body["access_token"].as_str().map(str::to_owned))
-        .ok_or_else(|| format!("logging in answered no access_token: {body}"))?;
-    let (status, body) = call(&agent, base_url, "GET", "/api/users", None, Some(&token))?;
-    expect(200, status, &body, "listing users")?;
-    Ok(token)
-}
-
-/// `GET /api/users` with `token`: the status and body of the first page.
-pub fn list_users(base_url: &str, token: &str) -> Result<(u16, String), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
-    call(&agent, base_url, "GET", "/api/users", None, Some(token))
-}
-
-fn call(
-    agent: &ureq::Agent,
-    base_url: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    token: Option<&str>,
-) -> Result<(u16, String), String> {
-    let url = format!("{base_url}{path}");
-    let retry = !(method == "POST" && path == "/api/users");
-    let mut answer = (0, String::new());
-    for _ in 0..3 {
-        let authorization = token.map(|token| format!("JWT {token}"));
-        let response = match body {
-            Some(body) => {
-                let mut request = agent.post(&url).header("content-type", "application/json");
-                if let Some(value) = &authorization {
-                    request = request.header("authorization", value);
-                }
-                request.send(body.to_string())
-            }
-            None => {
-                let mut request = agent.get(&url);
-                if let Some(value) = &authorization {
-                    request = request.header("authorization", value);
-                }
-                request.call()
-            }
-        };
-        let mut response = response.map_err(|e| format!("{method} {path}: {e}"))?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| format!("{method} {path}: reading the answer: {e}"))?;
-        let emulator = status == 500 && text.contains(EMULATOR_ERROR_TYPE);
-        answer = (status, text);
-        if !emulator || !retry {
-            break;
-        }
-    }
-    Ok(answer)
-}
-
-fn expect(wanted: u16, status: u16, body: &str, what: &str) -> Result<(), String> {
-    if status == wanted {
-        return Ok(());
-    }
-    let body: String = body.chars().take(500).collect();
-    Err(format!("{what} answered {status}: {body}"))
-}
-
-/// Set once SIGINT or SIGTERM arrives, from then on; the signals no longer end the process, so that whoever polls
-/// the flag can stop the emulator (and whatever else it started) before exiting.
-pub fn termination_flag() -> Result<Arc<AtomicBool>, String> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&flag))
-            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
-    }
-    Ok(flag)
-}
-
-/// Waits for `child`, which was started in a process group of its own (`process_group(0)`); when `flag` is set
-/// first, stops that whole group (TERM, then KILL after 5 s), so that nothing the child started outlives it, and
-/// answers `None`.
-pub fn wait_unless_terminated(
-    child: &mut Child,
-    flag: &AtomicBool,
-) -> std::io::Result<Option<ExitStatus>> {
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        if flag.load(Ordering::Relaxed) {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && child.try_wait()?.is_none() {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.wait();
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A `cargo` command with the variables an outer cargo (`cargo test`, `cargo run`) set for this process removed.
-/// Build scripts that watch `CARGO_MANIFEST_DIR` and the like would otherwise see them change, and the nested cargo
-/// would rebuild half the dependency tree that `make functions` had just built.
-pub fn cargo() -> Command {
-    let mut command = Command::new("cargo");
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let kept =
-            matches!(name, "CARGO_HOME" | "CARGO_TARGET_DIR") || name.starts_with("CARGO_TERM_");
-        if (name == "CARGO" || name.starts_with("CARGO_")) && !kept {
-            command.env_remove(name);
-        }
-    }
-    command.env_remove("RUST_RECURSION_COUNT");
-    command
-}
-
-/// `cargo metadata` for the workspace's own packages: the router table (`metadata.lambda.watch.router`) and the
-/// binaries, as `cargo lambda watch` sees them.
-pub fn cargo_metadata() -> Result<Value, String> {
-    let output = cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(workspace_root())
-        .output()
-        .map_err(|e| format!("cargo metadata does not run: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata's output: {e}"))
-}
-
-/// The workspace root, where `Cargo.toml` holds the router table.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("infra/emulator sits in the workspace")
-        .to_path_buf()
-}
-
-/// A TCP port free on loopback right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("binding an ephemeral port")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_function_of_the_router_table_gets_one_probe() {
-        let probes = probes().unwrap();
-        let mut functions: Vec<&str> = probes.iter().map(|p| p.function.as_str()).collect();
-        functions.sort_unstable();
-        let mut packages: Vec<String> = std::fs::read_dir(workspace_root().join("functions"))
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-            .collect();
-        packages.sort_unstable();
-        assert_eq!(functions, packages);
-        assert!(probes.iter().all(|p| !p.path.contains('{')));
     }
 }
