@@ -48,7 +48,7 @@ $(DEPLOY_TOOLS_STAMP): infra/requirements-deploy.txt $(TOOLS_STAMP)
 dev: tools ## Serve the API on 127.0.0.1:$(PORT) through cargo lambda watch (SQLite unless USERS_BACKEND=dynamodb)
 	infra/dev
 
-functions: ## Build the three functions as `cargo lambda watch` runs them
+functions: ## Build the functions (functions/*) as `cargo lambda watch` runs them
 	cargo build $(addprefix -p ,$(FUNCTIONS))
 
 fmt: ## Format the code

@@ -18,7 +18,6 @@
 mod support;
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
@@ -33,14 +32,14 @@ use rusqlite::{Connection, params};
 use tokio::runtime::Runtime;
 use uuid::{NoContext, Timestamp, Uuid};
 use vimcar::storage::StoreError;
-use vimcar::storage::dynamodb::{DynamoDb, LISTING_INDEX};
+use vimcar::storage::dynamodb::{DynamoDb, Item, LISTING_INDEX, user_items};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{
-    Cursor, Email, PageSize, Skeleton, User, UserStore, UserStoreExt, Username, format_timestamp,
-    parse_timestamp,
+    Cursor, Email, PageSize, Skeleton, User, UserStore, Username, format_timestamp, parse_timestamp,
 };
 
 use support::{PLACEHOLDER_HASH, TempDb, placeholder_hash, runtime};
+use vimcar::users::UserStoreExt;
 
 const SQLITE_SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 const DYNAMODB_SIZES: [usize; 2] = [1_000, 100_000];
@@ -276,41 +275,13 @@ fn dynamodb_endpoint() -> Option<String> {
     }))
 }
 
-/// The three items the backend writes for a user (see `storage/dynamodb/items.rs`), built here because the
-/// backend's item functions are private to it. [`seed_dynamodb`] checks them against what the backend stores.
-fn items(seed: &Seed) -> [HashMap<String, AttributeValue>; 4] {
-    let s = |value: &str| AttributeValue::S(value.to_owned());
-    let item = |pairs: &[(&str, AttributeValue)]| {
-        pairs
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.clone()))
-            .collect()
-    };
-    let id = seed.id.to_string();
-    [
-        item(&[
-            ("pk", s(&format!("USER#{id}"))),
-            ("id", s(&id)),
-            ("listing", s("USERS")),
-            ("username", s(&seed.username)),
-            ("email", s(&seed.email)),
-            ("created_at", s(&seed.created_at)),
-            ("skeleton", s(&seed.skeleton)),
-        ]),
-        item(&[
-            ("pk", s(&format!("USERNAME#{}", seed.username))),
-            ("user_id", s(&id)),
-            ("password_hash", s(PLACEHOLDER_HASH)),
-        ]),
-        item(&[
-            ("pk", s(&format!("EMAIL#{}", seed.email))),
-            ("user_id", s(&id)),
-        ]),
-        item(&[
-            ("pk", s(&format!("SKELETON#{}", seed.skeleton))),
-            ("user_id", s(&id)),
-        ]),
-    ]
+/// The items the backend writes for a seeded user, from the backend itself (`user_items`), for BatchWriteItem.
+/// [`seed_dynamodb`] checks them against what the repository's `insert` stores.
+fn items(seed: &Seed) -> [Item; 4] {
+    let user = seed.user();
+    let skeleton = Skeleton::of(&user.username);
+    assert_eq!(skeleton.as_str(), seed.skeleton);
+    user_items(&user, Some(&placeholder_hash()), &skeleton)
 }
 
 /// `count` users in a new table made by the repository's own `upgrade`: the first through the repository, to check
@@ -380,7 +351,7 @@ async fn seed_dynamodb(endpoint: &str, count: usize) -> Seeded<Listing> {
     }
 }
 
-/// Sends the request `DynamoDb::list` sends (see `storage/dynamodb/users.rs`) for a page of 100, on a copy of the
+/// Sends the request `DynamoDb::list` sends (see `users/dynamodb/mod.rs`) for a page of 100, on a copy of the
 /// repository's client without its timeouts.
 struct Listing {
     client: Client,
@@ -456,7 +427,7 @@ impl Listing {
 }
 
 /// Writes one batch, resending whatever DynamoDB left unprocessed.
-async fn write_batch(users: DynamoDb, batch: Vec<HashMap<String, AttributeValue>>) {
+async fn write_batch(users: DynamoDb, batch: Vec<Item>) {
     let mut requests: Vec<WriteRequest> = batch
         .into_iter()
         .map(|item| {

@@ -8,21 +8,51 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+use vimcar::routes;
+
 use crate::Result;
 use crate::runtime_api::Invocation;
 
 /// Every user the harness registers or logs in with has this password (zxcvbn scores it 4).
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// One of the three functions, each as `template.yaml` deploys it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Function {
-    Register,
-    Auth,
-    ListUsers,
+/// One function of the registry (`vimcar::routes::FUNCTIONS`), with the name, memory and timeout `template.yaml`
+/// deploys it with. Ordered as the registry lists them, which puts logins before listing.
+#[derive(Clone, Copy)]
+pub struct Function(&'static routes::Function);
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Function").field(&self.name()).finish()
+    }
+}
+
+impl PartialEq for Function {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Function {}
+
+impl PartialOrd for Function {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Function {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.position().cmp(&other.position())
+    }
 }
 
 impl Function {
+    /// The function of the registry named `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        routes::function(name).map(Self)
+    }
+
     /// Recognises `.../register` as built by cargo and `.../register/bootstrap` as built by `cargo lambda`.
     pub fn of_bootstrap(path: &Path) -> Result<Self> {
         let mut name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -33,42 +63,41 @@ impl Function {
                 .and_then(|n| n.to_str())
                 .unwrap_or("");
         }
-        match name {
-            "register" => Ok(Self::Register),
-            "auth" => Ok(Self::Auth),
-            "list-users" => Ok(Self::ListUsers),
-            _ => Err(format!(
-                "{}: not a bootstrap of register, auth or list-users (named by its file, or its directory if it is \
-                 called bootstrap)",
-                path.display()
+        Self::named(name).ok_or_else(|| {
+            let names: Vec<&str> = routes::FUNCTIONS.iter().map(|f| f.name).collect();
+            format!(
+                "{}: not a bootstrap of {} (named by its file, or its directory if it is called bootstrap)",
+                path.display(),
+                names.join(", ")
             )
-            .into()),
-        }
+            .into()
+        })
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Register => "register",
-            Self::Auth => "auth",
-            Self::ListUsers => "list-users",
-        }
+        self.0.name
     }
 
-    /// `MemorySize` in `template.yaml`, which Lambda passes as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+    /// `MemorySize`, which Lambda passes as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
     pub fn memory_mb(self) -> u32 {
-        match self {
-            Self::Register | Self::Auth => 1769,
-            Self::ListUsers => 512,
-        }
+        self.0.memory_mb
     }
 
-    /// `Timeout` in `template.yaml`: the deadline Lambda gives each invocation.
+    /// `Timeout`: the deadline Lambda gives each invocation.
     pub fn timeout(self) -> Duration {
-        Duration::from_secs(match self {
-            Self::Register => 10,
-            Self::Auth => 25,
-            Self::ListUsers => 15,
-        })
+        Duration::from_secs(self.0.timeout_s.into())
+    }
+
+    /// Whether this is register, which gets an empty table per run.
+    pub fn is_register(self) -> bool {
+        self.name() == routes::REGISTER.name
+    }
+
+    fn position(self) -> usize {
+        routes::FUNCTIONS
+            .iter()
+            .position(|f| f.name == self.name())
+            .unwrap_or(usize::MAX)
     }
 }
 
@@ -104,8 +133,9 @@ impl Events {
     pub fn next(&mut self, function: Function) -> Result<Invocation> {
         self.sequence += 1;
         let request_id = format!("{}-{:08}", self.nonce, self.sequence);
-        let event = match function {
-            Function::Register => {
+        let name = function.name();
+        let event = if name == routes::REGISTER.name {
+            {
                 let username = format!("cs{}-{}", self.nonce, self.sequence);
                 let body = json!({
                     "username": username,
@@ -114,11 +144,13 @@ impl Events {
                 });
                 with_body(&self.register, &body)
             }
-            Function::Auth => {
+        } else if name == routes::AUTH.name {
+            {
                 let body = json!({"username": self.login, "password": PASSWORD});
                 with_body(&self.auth, &body)
             }
-            Function::ListUsers => {
+        } else if name == routes::LIST_USERS.name {
+            {
                 let token = self.token.as_deref().ok_or(
                     "list-users needs a token from a login first: give the auth bootstrap too",
                 )?;
@@ -126,12 +158,16 @@ impl Events {
                 event["headers"]["authorization"] = format!("JWT {token}").into();
                 event
             }
+        } else {
+            return Err(format!(
+                "no event for {name}: add one, from a fixture in tests/fixtures, to bench/src/bin/coldstart/events.rs"
+            )
+            .into());
         };
         let mut event = event;
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
         event["requestContext"]["requestId"] = request_id.clone().into();
         event["requestContext"]["timeEpoch"] = u64::try_from(now.as_millis())?.into();
-        let name = function.name();
         Ok(Invocation {
             request_id,
             deadline_ms: (now + function.timeout()).as_millis(),
@@ -155,7 +191,7 @@ impl Events {
         if !(200..300).contains(&status) {
             return Err(format!("{}: answered {status}, not 2xx: {text}", function.name()).into());
         }
-        if function == Function::Auth {
+        if function.name() == routes::AUTH.name {
             let body = answer["body"].as_str().unwrap_or("");
             let body: Value = serde_json::from_str(body)
                 .map_err(|e| format!("auth: the body is not JSON text ({e}): {text}"))?;
@@ -182,15 +218,46 @@ fn with_body(template: &Value, body: &Value) -> Value {
 mod tests {
     use super::*;
 
+    fn register() -> Function {
+        Function::named("register").unwrap()
+    }
+
+    fn log_in() -> Function {
+        Function::named("auth").unwrap()
+    }
+
+    fn list_users() -> Function {
+        Function::named("list-users").unwrap()
+    }
+
+    #[test]
+    fn the_functions_come_from_the_registry_in_its_order() {
+        let mut functions: Vec<Function> = routes::FUNCTIONS
+            .iter()
+            .rev()
+            .map(|f| Function::named(f.name).unwrap())
+            .collect();
+        functions.sort();
+        assert_eq!(functions, [register(), log_in(), list_users()]);
+        assert_eq!(list_users().memory_mb(), routes::LIST_USERS.memory_mb);
+        assert_eq!(
+            log_in().timeout(),
+            Duration::from_secs(routes::AUTH.timeout_s.into())
+        );
+    }
+
     #[test]
     fn a_bootstrap_is_recognised_by_its_name_or_its_directory() {
         let cases = [
-            ("target/release/register", Function::Register),
-            ("target/lambda/auth/bootstrap", Function::Auth),
-            ("list-users", Function::ListUsers),
+            ("target/release/register", "register"),
+            ("target/lambda/auth/bootstrap", "auth"),
+            ("list-users", "list-users"),
         ];
         for (path, function) in cases {
-            assert_eq!(Function::of_bootstrap(Path::new(path)).unwrap(), function);
+            assert_eq!(
+                Function::of_bootstrap(Path::new(path)).unwrap().name(),
+                function
+            );
         }
         assert!(Function::of_bootstrap(Path::new("target/lambda/bootstrap")).is_err());
     }
@@ -198,10 +265,9 @@ mod tests {
     #[test]
     fn every_registration_has_a_new_username_and_a_text_body() {
         let mut events = Events::new("n1", "someone").unwrap();
-        let first: Value =
-            serde_json::from_slice(&events.next(Function::Register).unwrap().event).unwrap();
+        let first: Value = serde_json::from_slice(&events.next(register()).unwrap().event).unwrap();
         let second: Value =
-            serde_json::from_slice(&events.next(Function::Register).unwrap().event).unwrap();
+            serde_json::from_slice(&events.next(register()).unwrap().event).unwrap();
         assert_eq!(first["isBase64Encoded"], false);
         assert_ne!(first["body"], second["body"]);
         assert_ne!(
@@ -213,13 +279,13 @@ mod tests {
     #[test]
     fn a_login_answer_hands_its_token_to_list_users() {
         let mut events = Events::new("n1", "someone").unwrap();
-        assert!(events.next(Function::ListUsers).is_err());
+        assert!(events.next(list_users()).is_err());
         let answer = json!({"statusCode": 200, "body": r#"{"access_token":"t0k3n"}"#});
         events
-            .check(Function::Auth, answer.to_string().as_bytes())
+            .check(log_in(), answer.to_string().as_bytes())
             .unwrap();
         let event: Value =
-            serde_json::from_slice(&events.next(Function::ListUsers).unwrap().event).unwrap();
+            serde_json::from_slice(&events.next(list_users()).unwrap().event).unwrap();
         assert_eq!(event["headers"]["authorization"], "JWT t0k3n");
     }
 
@@ -228,7 +294,7 @@ mod tests {
         let mut events = Events::new("n1", "someone").unwrap();
         let answer = json!({"statusCode": 503, "body": "{}"});
         let error = events
-            .check(Function::Register, answer.to_string().as_bytes())
+            .check(register(), answer.to_string().as_bytes())
             .unwrap_err();
         assert!(error.to_string().contains("503"), "{error}");
     }

@@ -33,7 +33,8 @@ const SECRET: &str = "coldstart-benchmark-secret-0123456789abcdef";
 const USAGE: &str = "usage: coldstart [--runs N] [--warm N] [--out FILE] [--admin PATH] [--table NAME] [--env NAME=VALUE]...
                  BOOTSTRAP...
 
-Each BOOTSTRAP is a release build of register, auth or list-users (named so, or .../<name>/bootstrap). DynamoDB comes
+Each BOOTSTRAP is a release build of a function of vimcar::routes::FUNCTIONS (named as its package, or
+.../<name>/bootstrap). DynamoDB comes
 from DYNAMODB_ENDPOINT (run under infra/with-moto).
 
   --runs N      cold starts per bootstrap (default 20)
@@ -107,7 +108,7 @@ fn run() -> Result<()> {
             // shared table would grow by a user per invocation, and moto copies a whole table for every item of a
             // transaction: registrations would slow down run after run, until they exceeded the SDK's attempt
             // timeout.
-            let storage = if *function == Function::Register {
+            let storage = if function.is_register() {
                 let table = format!("{}-{nonce}-register-{run}", options.table);
                 let storage = storage_env(&endpoint, &table);
                 setup::create_table(&options.admin, &storage)?;

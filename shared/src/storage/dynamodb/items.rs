@@ -158,6 +158,18 @@ pub(super) fn user_item(user: &User, skeleton: &Skeleton) -> Item {
     item
 }
 
+/// Every item that storing `user` writes, in the order of `insert`'s transaction (which fixes the indexes of its
+/// cancellation reasons): the user's own, its username's (with `hash`), its email's and its skeleton's. Public for
+/// writers beside the repository, such as the benchmarks' BatchWriteItem seeding, so that they store exactly these.
+pub fn user_items(user: &User, hash: Option<&PasswordHash>, skeleton: &Skeleton) -> [Item; 4] {
+    [
+        user_item(user, skeleton),
+        username_item(&user.username, user.id, hash),
+        email_item(&user.email, user.id),
+        skeleton_item(skeleton, user.id),
+    ]
+}
+
 /// The skeleton a user item says its user holds, if any.
 pub(super) fn read_user_skeleton(item: &Item) -> Result<Option<Skeleton>, ItemError> {
     match item.get(SKELETON) {

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use self::client::http_client;
 use self::errors::sdk_error;
-use self::items::Item;
+pub use self::items::{Item, user_items};
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};
 
 use super::StoreError;

@@ -7,9 +7,8 @@ use uuid::Uuid;
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_item, email_key, read_user, read_user_skeleton,
-    read_username, skeleton_item, skeleton_key, string_value, user_item, user_key, username_item,
-    username_key,
+    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_user, read_user_skeleton,
+    read_username, skeleton_key, string_value, user_items, user_key, username_key,
 };
 use super::transactions::Outcome;
 use super::{DELETE_ATTEMPTS, DynamoDb, LISTING_INDEX, StoreError, bounded, malformed};
@@ -73,12 +72,10 @@ impl UserStore for DynamoDb {
     ) -> Result<(), StoreError> {
         bounded(async {
             // The order fixes the cancellation reasons' indexes read below.
-            let items = vec![
-                self.put_new(user_item(user, skeleton))?,
-                self.put_new(username_item(&user.username, user.id, hash))?,
-                self.put_new(email_item(&user.email, user.id))?,
-                self.put_new(skeleton_item(skeleton, user.id))?,
-            ];
+            let items = user_items(user, hash, skeleton)
+                .into_iter()
+                .map(|item| self.put_new(item))
+                .collect::<Result<Vec<_>, _>>()?;
             match self.transact(items, "inserting a user").await? {
                 Outcome::Written => Ok(()),
                 Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(

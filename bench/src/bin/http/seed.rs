@@ -1,0 +1,121 @@
+//! The users GET /api/users and POST /auth run against, stored as the user store itself stores them
+//! (`vimcar::users`): no second copy of the SQLite schema or the DynamoDB item layout here.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use tokio::runtime::Runtime;
+use vimcar::config::StorageConfig;
+use vimcar::storage::Storage;
+use vimcar::storage::dynamodb::{DynamoDb, user_items};
+use vimcar::users::{Email, Skeleton, User, UserStore, UserStoreExt, Username};
+
+use crate::Result;
+
+/// BatchWriteItem's limit.
+const BATCH_ITEMS: usize = 25;
+
+/// The store the functions are configured for, on a runtime of its own (nothing runs on it while wrk measures).
+pub struct Store {
+    runtime: Runtime,
+    backend: Backend,
+}
+
+enum Backend {
+    /// Users go in through the repository's `insert`, one transaction each (milliseconds on a local file).
+    Repository(Arc<dyn UserStore>),
+    /// Users go in as the repository's own items (`user_items`), 25 to a BatchWriteItem, through its client: moto
+    /// copies the whole table for every item of a transaction, so a thousand `insert`s would each cost moto more,
+    /// until they passed the SDK's 2 s attempt timeout (and a retried transaction that had in fact been written
+    /// would fail as a conflict).
+    DynamoDb(DynamoDb),
+}
+
+impl Store {
+    /// Opens the store that `env` configures (read as the functions read their configuration) and brings it up to
+    /// date: migrations on SQLite, the table on DynamoDB, as `vimcar-admin db upgrade` does.
+    pub fn open(env: &[(String, String)]) -> Result<Self> {
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        let storage = StorageConfig::from_lookup(lookup)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let backend = runtime.block_on(async {
+            let backend = match &storage {
+                StorageConfig::DynamoDb { table, endpoint } => {
+                    let users = DynamoDb::connect(table.as_str(), endpoint.as_deref()).await?;
+                    users.upgrade().await?;
+                    Backend::DynamoDb(users)
+                }
+                StorageConfig::Sqlite { .. } => {
+                    let users = Storage::open(&storage).await?.users;
+                    users.upgrade().await?;
+                    Backend::Repository(users)
+                }
+            };
+            Result::Ok(backend)
+        })?;
+        Ok(Self { runtime, backend })
+    }
+
+    /// Stores `count` users named `PREFIX-N` (with `PREFIX-N@example.com`), without passwords: nobody logs in as
+    /// them, and hashing a thousand with Argon2 would take longer than the measurements.
+    pub fn seed(&self, count: usize, prefix: &str) -> Result<()> {
+        let mut users = Vec::with_capacity(count);
+        for n in 0..count {
+            let name = format!("{prefix}-{n}");
+            users.push(User::new(
+                Username::parse(&name)?,
+                Email::parse(&format!("{name}@example.com"))?,
+            ));
+        }
+        self.runtime.block_on(async {
+            match &self.backend {
+                Backend::Repository(store) => {
+                    for user in &users {
+                        store.insert(user, None).await?;
+                    }
+                }
+                Backend::DynamoDb(store) => {
+                    let items: Vec<_> = users
+                        .iter()
+                        .flat_map(|user| user_items(user, None, &Skeleton::of(&user.username)))
+                        .collect();
+                    for batch in items.chunks(BATCH_ITEMS) {
+                        write_batch(store, batch).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Writes one batch, resending whatever DynamoDB left unprocessed.
+async fn write_batch(users: &DynamoDb, batch: &[vimcar::storage::dynamodb::Item]) -> Result<()> {
+    let mut requests = batch
+        .iter()
+        .map(|item| {
+            let put = PutRequest::builder().set_item(Some(item.clone())).build()?;
+            Ok(WriteRequest::builder().put_request(put).build())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    while !requests.is_empty() {
+        let output = users
+            .client()
+            .batch_write_item()
+            .request_items(users.table(), requests)
+            .send()
+            .await?;
+        requests = output
+            .unprocessed_items
+            .and_then(|mut left| left.remove(users.table()))
+            .unwrap_or_default();
+    }
+    Ok(())
+}

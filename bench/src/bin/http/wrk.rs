@@ -1,0 +1,240 @@
+//! wrk, the load generator, with its script (`bench.lua`), and the figures of each of its runs: parsed from the
+//! script's `BENCH` line, kept as one tab-separated line per route and backend, and laid out as the report's table.
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+
+use crate::{Result, Settings};
+
+/// The script wrk runs for every route; its arguments choose the request.
+pub const SCRIPT: &str = include_str!("bench.lua");
+
+/// One route on one backend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub route: String,
+    pub backend: String,
+    pub rps: String,
+    pub p50_ms: String,
+    pub p99_ms: String,
+    pub requests: u64,
+    pub non2xx: u64,
+    pub emulator_errors: u64,
+    pub socket_errors: u64,
+}
+
+/// Drives `url` (the route's path under the base URL) with wrk and the script at `script`, passing `args` to it.
+/// wrk's own output goes to standard error.
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
+    settings: &Settings,
+    script: &Path,
+    backend: &str,
+    route: &str,
+    base_url: &str,
+    args: &[&str],
+    terminated: &AtomicBool,
+) -> Result<Figures> {
+    eprintln!("bench-http: {backend}: {route} for {}", settings.duration);
+    let path = route.split_once(' ').map_or(route, |(_, path)| path);
+    let mut child = Command::new("wrk")
+        .arg(format!("-t{}", settings.threads))
+        .arg(format!("-c{}", settings.connections))
+        .arg(format!("-d{}", settings.duration))
+        .args(["--timeout", "10s", "--latency", "-s"])
+        .arg(script)
+        .arg(format!("{base_url}{path}"))
+        .arg("--")
+        .args(args)
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run wrk ({e}): install it (apt-get install wrk)"))?;
+    let stdout = child.stdout.take().ok_or("wrk has no standard output")?;
+    let reader = std::thread::spawn(move || std::io::read_to_string(stdout));
+    let status = vimcar_emulator::wait_unless_terminated(&mut child, terminated)?
+        .ok_or("stopped by a signal")?;
+    let output = reader.join().map_err(|_| "reading wrk's output")??;
+    std::io::stderr().write_all(output.as_bytes())?;
+    if !status.success() {
+        return Err(format!("wrk failed ({status})").into());
+    }
+    let line = output
+        .lines()
+        .find(|line| line.starts_with("BENCH "))
+        .ok_or("no figures from wrk")?;
+    parse(line, route, backend)
+}
+
+/// `BENCH requests=N rps=X p50_ms=X p99_ms=X non2xx=N emulator_errors=N socket_errors=N`, as `done()` prints it.
+fn parse(line: &str, route: &str, backend: &str) -> Result<Figures> {
+    let field = |name: &str| -> Result<&str> {
+        line.split_whitespace()
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .ok_or_else(|| format!("no {name} in wrk's figures: {line}").into())
+    };
+    let count = |name: &str| -> Result<u64> {
+        field(name)?
+            .parse()
+            .map_err(|_| format!("{name} is not a count: {line}").into())
+    };
+    Ok(Figures {
+        route: route.to_owned(),
+        backend: backend.to_owned(),
+        rps: field("rps")?.to_owned(),
+        p50_ms: field("p50_ms")?.to_owned(),
+        p99_ms: field("p99_ms")?.to_owned(),
+        requests: count("requests")?,
+        non2xx: count("non2xx")?,
+        emulator_errors: count("emulator_errors")?,
+        socket_errors: count("socket_errors")?,
+    })
+}
+
+impl Figures {
+    /// One tab-separated line: route, backend, req/s, p50, p99, requests, non-2xx, emulator 500s, socket errors.
+    pub fn tsv(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.route,
+            self.backend,
+            self.rps,
+            self.p50_ms,
+            self.p99_ms,
+            self.requests,
+            self.non2xx,
+            self.emulator_errors,
+            self.socket_errors
+        )
+    }
+
+    fn from_tsv(line: &str) -> Result<Self> {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [
+            route,
+            backend,
+            rps,
+            p50,
+            p99,
+            requests,
+            non2xx,
+            emulator,
+            socket,
+        ] = fields[..]
+        else {
+            return Err(format!("not a line of figures: {line}").into());
+        };
+        Ok(Self {
+            route: route.to_owned(),
+            backend: backend.to_owned(),
+            rps: rps.to_owned(),
+            p50_ms: p50.to_owned(),
+            p99_ms: p99.to_owned(),
+            requests: requests.parse()?,
+            non2xx: non2xx.parse()?,
+            emulator_errors: emulator.parse()?,
+            socket_errors: socket.parse()?,
+        })
+    }
+}
+
+/// Appends `figures` to the results file, one line each.
+pub fn append(results: &Path, figures: &[Figures]) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(results)?;
+    for figures in figures {
+        writeln!(file, "{}", figures.tsv())?;
+    }
+    Ok(())
+}
+
+/// Every line of the results file.
+pub fn read(results: &Path) -> Result<Vec<Figures>> {
+    std::fs::read_to_string(results)
+        .map_err(|e| format!("{}: {e}", results.display()))?
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(Figures::from_tsv)
+        .collect()
+}
+
+/// The report's section: how it was measured, then a row per route and backend.
+pub fn markdown(figures: &[Figures], settings: &Settings) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let mut text = format!(
+        "End to end over HTTP on loopback: wrk -t{} -c{} -d{} through `cargo lambda watch` to\n\
+         {} instance(s) of each function (release builds) on {cores} cores (load average {load}\n\
+         after the runs); SQLite in a scratch file, DynamoDB on moto (one request at a time). POST /api/users runs first,\n\
+         on a store holding one user; GET /api/users and POST /auth after {} more users were stored. Latencies in ms.\n\
+         \n\
+         | route | backend | req/s | p50 ms | p99 ms | requests | non-2xx | emulator 500s | socket errors |\n\
+         |---|---|--:|--:|--:|--:|--:|--:|--:|\n",
+        settings.threads,
+        settings.connections,
+        settings.duration,
+        settings.instances,
+        settings.users
+    );
+    for f in figures {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f.route,
+            f.backend,
+            f.rps,
+            f.p50_ms,
+            f.p99_ms,
+            f.requests,
+            f.non2xx,
+            f.emulator_errors,
+            f.socket_errors
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scripts_line_becomes_figures_and_survives_the_results_file() {
+        let line = "BENCH requests=1200 rps=120.5 p50_ms=30.10 p99_ms=80.02 non2xx=0 emulator_errors=3 \
+                    socket_errors=1";
+        let figures = parse(line, "GET /api/users", "sqlite").unwrap();
+        assert_eq!(figures.requests, 1200);
+        assert_eq!(figures.rps, "120.5");
+        assert_eq!(figures.p99_ms, "80.02");
+        assert_eq!((figures.emulator_errors, figures.socket_errors), (3, 1));
+        assert_eq!(Figures::from_tsv(&figures.tsv()).unwrap(), figures);
+        assert!(parse("BENCH requests=1", "GET /", "sqlite").is_err());
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_route_and_backend() {
+        let settings = Settings {
+            backends: vec!["sqlite".to_owned()],
+            users: 1000,
+            duration: "10s".to_owned(),
+            threads: 2,
+            connections: 4,
+            instances: 2,
+        };
+        let line = "BENCH requests=5 rps=1.0 p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0";
+        let figures = parse(line, "POST /auth", "dynamodb").unwrap();
+        let table = markdown(&[figures], &settings);
+        assert!(table.contains("wrk -t2 -c4 -d10s"), "{table}");
+        assert!(
+            table.ends_with("| POST /auth | dynamodb | 1.0 | 1.00 | 2.00 | 5 | 0 | 0 | 0 |\n"),
+            "{table}"
+        );
+    }
+}
