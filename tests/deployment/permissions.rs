@@ -424,6 +424,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     let users: Users = Arc::new(table.users.clone());
     let app = vimcar_tests::TestApp::new(users.clone());
     let recorder = Recorder::new();
+    let mut checked = BTreeSet::new();
 
     // register: a new user, and the same one again (a conflict).
     recorder.start();
@@ -433,6 +434,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     assert_least_privilege("register", &calls);
+    checked.insert("register");
 
     // auth: a wrong password, an unknown name, then the right password (the counters are reset). Then a failure over
     // an expired counter (replaced by a fresh one), and a success with an outdated hash (upgraded).
@@ -476,6 +478,7 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         .unwrap();
     assert_ne!(stored.as_str(), old.as_str(), "the login upgraded the hash");
     assert_least_privilege("auth", &calls);
+    checked.insert("auth");
 
     // list-users: a page with a valid token.
     let token = json(&right)["access_token"].as_str().unwrap().to_owned();
@@ -493,4 +496,14 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         "listing reads the listing index: {calls:?}"
     );
     assert_least_privilege("list-users", &calls);
+    checked.insert("list-users");
+
+    let registered: BTreeSet<&str> = vimcar::routes::FUNCTIONS
+        .iter()
+        .map(|function| function.name)
+        .collect();
+    assert_eq!(
+        checked, registered,
+        "every function of the registry has its calls checked here (CONTRIBUTING.md, \"Adding a route\")"
+    );
 }
