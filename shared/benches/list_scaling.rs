@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::DateTime;
 use criterion::measurement::WallTime;
 use criterion::{
@@ -32,7 +32,7 @@ use rusqlite::{Connection, params};
 use tokio::runtime::Runtime;
 use uuid::{NoContext, Timestamp, Uuid};
 use vimcar::storage::StoreError;
-use vimcar::storage::dynamodb::{DynamoDb, Item, LISTING_INDEX, user_items};
+use vimcar::storage::dynamodb::{BATCH_WRITE_ITEMS, DynamoDb, Item, LISTING_INDEX, user_items};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{
     Cursor, Email, PageSize, Skeleton, User, UserStore, Username, format_timestamp, parse_timestamp,
@@ -52,8 +52,6 @@ const SKIP_VAR: &str = "VIMCAR_BENCH_SKIP_DYNAMODB";
 /// SQLite's page cache while seeding, in KiB as `PRAGMA cache_size` takes it (negative): room for a million users.
 const SEED_CACHE_KIB: i64 = -1024 * 1024;
 
-/// BatchWriteItem's limit.
-const BATCH_ITEMS: usize = 25;
 /// Batches in flight while seeding DynamoDB: moto answers one request at a time (`infra/moto-server`), so more only
 /// overlaps the client's own work with the server's.
 const BATCHES_IN_FLIGHT: usize = 4;
@@ -328,14 +326,15 @@ async fn seed_dynamodb(endpoint: &str, count: usize) -> Seeded<Listing> {
     });
     let mut in_flight = tokio::task::JoinSet::new();
     loop {
-        let batch: Vec<_> = pending.by_ref().take(BATCH_ITEMS).collect();
+        let batch: Vec<_> = pending.by_ref().take(BATCH_WRITE_ITEMS).collect();
         if batch.is_empty() {
             break;
         }
         if in_flight.len() == BATCHES_IN_FLIGHT {
             in_flight.join_next().await.unwrap().expect("a batch task");
         }
-        in_flight.spawn(write_batch(users.clone(), batch));
+        let users = users.clone();
+        in_flight.spawn(async move { users.put_batch(batch).await.expect("a batch is written") });
     }
     drop(pending);
     while let Some(done) = in_flight.join_next().await {
@@ -423,33 +422,6 @@ impl Listing {
                 Err(error) => panic!("the repository cannot list the seeded table: {error:#}"),
             }
         }
-    }
-}
-
-/// Writes one batch, resending whatever DynamoDB left unprocessed.
-async fn write_batch(users: DynamoDb, batch: Vec<Item>) {
-    let mut requests: Vec<WriteRequest> = batch
-        .into_iter()
-        .map(|item| {
-            let put = PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .expect("a complete put");
-            WriteRequest::builder().put_request(put).build()
-        })
-        .collect();
-    while !requests.is_empty() {
-        let output = users
-            .client()
-            .batch_write_item()
-            .request_items(users.table(), requests)
-            .send()
-            .await
-            .expect("a batch is written");
-        requests = output
-            .unprocessed_items
-            .and_then(|mut left| left.remove(users.table()))
-            .unwrap_or_default();
     }
 }
 

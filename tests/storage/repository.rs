@@ -575,3 +575,42 @@ mod dynamodb_skeleton_backfill {
         assert_eq!(table.stored_keys().await, keys_of(&bob));
     }
 }
+
+/// Seeding a DynamoDB table in bulk (the benchmarks): the backend's own items, written in batches, are users the
+/// store reads back, lists and refuses to register twice.
+mod dynamodb_seeding {
+    use vimcar::storage::StoreError;
+    use vimcar::storage::dynamodb::{BATCH_WRITE_ITEMS, user_items};
+    use vimcar::users::{PageSize, Skeleton, UniqueField, UserStore, UserStoreExt};
+    use vimcar_tests::dynamodb::{TestTable, endpoint};
+    use vimcar_tests::user;
+
+    #[tokio::test]
+    async fn batched_items_are_whole_users() {
+        let table = TestTable::create(&endpoint()).await;
+        let users: Vec<_> = (0..30).map(|n| user(&format!("seeded{n}"))).collect();
+        let items: Vec<_> = users
+            .iter()
+            .flat_map(|user| user_items(user, None, &Skeleton::of(&user.username)))
+            .collect();
+        for batch in items.chunks(BATCH_WRITE_ITEMS) {
+            table.users.put_batch(batch.to_vec()).await.unwrap();
+        }
+        let listed = table
+            .users
+            .list(None, PageSize::new(1000).unwrap())
+            .await
+            .unwrap()
+            .users;
+        assert_eq!(listed, users, "every seeded user lists, in id order");
+        let found = table.users.by_username(&users[7].username).await.unwrap();
+        assert_eq!(found.as_ref(), Some(&users[7]));
+        match table.users.insert(&user("seeded7"), None).await {
+            Err(StoreError::Conflict(fields)) => {
+                assert_eq!(fields, [UniqueField::Username, UniqueField::Email])
+            }
+            other => panic!("a seeded name must be taken, got {other:?}"),
+        }
+        table.assert_only_whole_users().await;
+    }
+}

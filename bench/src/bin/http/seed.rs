@@ -3,17 +3,13 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use tokio::runtime::Runtime;
 use vimcar::config::StorageConfig;
 use vimcar::storage::Storage;
-use vimcar::storage::dynamodb::{DynamoDb, user_items};
+use vimcar::storage::dynamodb::{BATCH_WRITE_ITEMS, DynamoDb, user_items};
 use vimcar::users::{Email, Skeleton, User, UserStore, UserStoreExt, Username};
 
 use crate::Result;
-
-/// BatchWriteItem's limit.
-const BATCH_ITEMS: usize = 25;
 
 /// The store the functions are configured for, on a runtime of its own (nothing runs on it while wrk measures).
 pub struct Store {
@@ -86,36 +82,12 @@ impl Store {
                         .iter()
                         .flat_map(|user| user_items(user, None, &Skeleton::of(&user.username)))
                         .collect();
-                    for batch in items.chunks(BATCH_ITEMS) {
-                        write_batch(store, batch).await?;
+                    for batch in items.chunks(BATCH_WRITE_ITEMS) {
+                        store.put_batch(batch.to_vec()).await?;
                     }
                 }
             }
             Ok(())
         })
     }
-}
-
-/// Writes one batch, resending whatever DynamoDB left unprocessed.
-async fn write_batch(users: &DynamoDb, batch: &[vimcar::storage::dynamodb::Item]) -> Result<()> {
-    let mut requests = batch
-        .iter()
-        .map(|item| {
-            let put = PutRequest::builder().set_item(Some(item.clone())).build()?;
-            Ok(WriteRequest::builder().put_request(put).build())
-        })
-        .collect::<Result<Vec<_>>>()?;
-    while !requests.is_empty() {
-        let output = users
-            .client()
-            .batch_write_item()
-            .request_items(users.table(), requests)
-            .send()
-            .await?;
-        requests = output
-            .unprocessed_items
-            .and_then(|mut left| left.remove(users.table()))
-            .unwrap_or_default();
-    }
-    Ok(())
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 pub use self::client::http_client;
 use self::errors::sdk_error;
@@ -25,6 +26,8 @@ pub use self::table::{LISTING_INDEX, TableDesign, table_design};
 
 use super::StoreError;
 
+/// The most items one BatchWriteItem takes (DynamoDB's limit).
+pub const BATCH_WRITE_ITEMS: usize = 25;
 /// The longest any repository call may take, retries included (each request is capped at 5 s; a call may make a
 /// few).
 pub const CALL_BUDGET: Duration = Duration::from_secs(6);
@@ -57,6 +60,35 @@ impl DynamoDb {
     /// table: the benchmarks seed it with BatchWriteItem, which no repository operation needs.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Writes up to [`BATCH_WRITE_ITEMS`] items with one BatchWriteItem, resending whatever DynamoDB leaves
+    /// unprocessed: unconditional puts, for seeding a table (the benchmarks), never for users the API registers.
+    pub async fn put_batch(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let mut requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| StoreError::Internal(anyhow!(e)))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        while !requests.is_empty() {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(|e| sdk_error(e, "writing a batch"))?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+        }
+        Ok(())
     }
 
     async fn get_item(&self, key: Item, doing: &str) -> Result<Option<Item>, StoreError> {
