@@ -8,12 +8,31 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::sessions::SessionPolicy;
+
 /// The shortest signing secret accepted, in bytes (HS256 wants at least as many bits as its output).
 pub const MIN_SECRET_BYTES: usize = 32;
 /// Token lifetime when `JWT_TTL_SECONDS` is unset: five minutes, as Flask-JWT's default.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(300);
 /// The longest token lifetime accepted.
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Sessions end after this long without a refresh when `SESSION_IDLE_TIMEOUT_SECONDS` is unset: 14 days.
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// Sessions end this long after their login when `SESSION_ABSOLUTE_TIMEOUT_SECONDS` is unset: 30 days, as Cognito's
+/// refresh tokens.
+pub const DEFAULT_SESSION_ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// The longest session accepted: a year.
+pub const MAX_SESSION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// How long a replaced refresh token still refreshes when `REFRESH_REUSE_GRACE_SECONDS` is unset.
+pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
+/// The longest grace window accepted: past a minute, a stolen token's replay would pass for a second tab.
+pub const MAX_REFRESH_GRACE: Duration = Duration::from_secs(60);
+/// Sessions when none of their variables is set.
+pub const DEFAULT_SESSION_POLICY: SessionPolicy = SessionPolicy {
+    idle: DEFAULT_SESSION_IDLE,
+    absolute: DEFAULT_SESSION_ABSOLUTE,
+    grace: DEFAULT_REFRESH_GRACE,
+};
 /// SQLite file when `SQLITE_PATH` is unset.
 pub const DEFAULT_SQLITE_PATH: &str = "vimcar.db";
 /// DynamoDB table name (or prefix) when `USERS_TABLE` is unset.
@@ -66,6 +85,7 @@ impl std::fmt::Debug for TokenConfig {
 pub struct Config {
     pub storage: StorageConfig,
     pub tokens: TokenConfig,
+    pub sessions: SessionPolicy,
 }
 
 impl Config {
@@ -79,6 +99,7 @@ impl Config {
         Ok(Self {
             storage: StorageConfig::from_lookup(&lookup)?,
             tokens: TokenConfig::from_lookup(&lookup)?,
+            sessions: session_policy(&lookup)?,
         })
     }
 }
@@ -132,6 +153,60 @@ impl TokenConfig {
         };
         Ok(Self { secret, ttl })
     }
+}
+
+/// Reads `SESSION_IDLE_TIMEOUT_SECONDS`, `SESSION_ABSOLUTE_TIMEOUT_SECONDS` and `REFRESH_REUSE_GRACE_SECONDS`.
+fn session_policy(lookup: impl Fn(&str) -> Option<String>) -> Result<SessionPolicy, ConfigError> {
+    let seconds = |name: &'static str, default: Duration, min: u64, max: Duration| {
+        let Some(raw) = lookup(name) else {
+            return Ok(default);
+        };
+        match raw.trim().parse::<u64>() {
+            Ok(seconds) if (min..=max.as_secs()).contains(&seconds) => {
+                Ok(Duration::from_secs(seconds))
+            }
+            _ => Err(ConfigError::Invalid {
+                name,
+                reason: format!(
+                    "expected whole seconds from {min} to {}, got `{raw}`",
+                    max.as_secs()
+                ),
+            }),
+        }
+    };
+    let idle = seconds(
+        "SESSION_IDLE_TIMEOUT_SECONDS",
+        DEFAULT_SESSION_IDLE,
+        60,
+        MAX_SESSION,
+    )?;
+    let absolute = seconds(
+        "SESSION_ABSOLUTE_TIMEOUT_SECONDS",
+        DEFAULT_SESSION_ABSOLUTE,
+        60,
+        MAX_SESSION,
+    )?;
+    if idle > absolute {
+        return Err(ConfigError::Invalid {
+            name: "SESSION_IDLE_TIMEOUT_SECONDS",
+            reason: format!(
+                "it is {} s, longer than SESSION_ABSOLUTE_TIMEOUT_SECONDS ({} s)",
+                idle.as_secs(),
+                absolute.as_secs()
+            ),
+        });
+    }
+    let grace = seconds(
+        "REFRESH_REUSE_GRACE_SECONDS",
+        DEFAULT_REFRESH_GRACE,
+        0,
+        MAX_REFRESH_GRACE,
+    )?;
+    Ok(SessionPolicy {
+        idle,
+        absolute,
+        grace,
+    })
 }
 
 fn parse_ttl(raw: &str) -> Result<Duration, ConfigError> {
@@ -221,6 +296,53 @@ mod tests {
             ]))
             .unwrap_err();
             assert!(err.to_string().contains("JWT_TTL_SECONDS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn sessions_default_to_14_days_idle_30_days_absolute_and_10_seconds_grace() {
+        let config = Config::from_lookup(lookup(&[("VIMCAR_SECRET", SECRET)])).unwrap();
+        assert_eq!(
+            config.sessions,
+            SessionPolicy {
+                idle: Duration::from_secs(14 * 86_400),
+                absolute: Duration::from_secs(30 * 86_400),
+                grace: Duration::from_secs(10),
+            }
+        );
+    }
+
+    #[test]
+    fn session_timeouts_come_from_the_environment_and_idle_may_not_outlast_absolute() {
+        let config = Config::from_lookup(lookup(&[
+            ("VIMCAR_SECRET", SECRET),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "3600"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "7200"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+        ]))
+        .unwrap();
+        assert_eq!(config.sessions.idle, Duration::from_secs(3600));
+        assert_eq!(config.sessions.absolute, Duration::from_secs(7200));
+        assert_eq!(config.sessions.grace, Duration::ZERO);
+        let err = Config::from_lookup(lookup(&[
+            ("VIMCAR_SECRET", SECRET),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "7201"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "7200"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("SESSION_IDLE_TIMEOUT_SECONDS"),
+            "{err}"
+        );
+        for (name, bad) in [
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "59"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "31536001"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "61"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "soon"),
+        ] {
+            let err =
+                Config::from_lookup(lookup(&[("VIMCAR_SECRET", SECRET), (name, bad)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={bad}: {err}");
         }
     }
 

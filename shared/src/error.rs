@@ -27,6 +27,9 @@ pub enum ApiError {
     /// A token is missing, malformed, invalid or expired.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// The token's session is over; only a new login helps.
+    #[error("session ended: {0}")]
+    SessionEnded(&'static str),
     /// A username and password that do not match. Says nothing about which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -59,6 +62,7 @@ impl From<accounts::Error> for ApiError {
             accounts::Error::InvalidCredentials => Self::InvalidCredentials,
             accounts::Error::Throttled(seconds) => Self::TooManyAttempts(seconds),
             accounts::Error::Unauthenticated(reason) => Self::Unauthorized(reason),
+            accounts::Error::SessionEnded(reason) => Self::SessionEnded(reason),
             accounts::Error::Unavailable(cause) => Self::Unavailable(cause),
             accounts::Error::Internal(cause) => Self::Internal(cause),
         }
@@ -134,7 +138,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_) | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::SessionEnded(_) | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -152,6 +158,7 @@ impl ApiError {
             Self::MalformedBody(_) => "/problems/malformed-body",
             Self::InvalidQuery(_) => "/problems/invalid-query",
             Self::Unauthorized(_) => "/problems/unauthorized",
+            Self::SessionEnded(_) => "/problems/session-ended",
             Self::InvalidCredentials => "/problems/invalid-credentials",
             Self::Conflict(_) => "/problems/conflict",
             Self::Validation(_) => "/problems/validation",
@@ -164,7 +171,7 @@ impl ApiError {
         match self {
             Self::MalformedBody(reason) => format!("The request body could not be read: {reason}."),
             Self::InvalidQuery(_) => "A query parameter is invalid; see errors.".to_owned(),
-            Self::Unauthorized(reason) => format!("{reason}."),
+            Self::Unauthorized(reason) | Self::SessionEnded(reason) => format!("{reason}."),
             Self::InvalidCredentials => "The username or password is wrong.".to_owned(),
             Self::MethodNotAllowed(allowed) => format!("Only {allowed} is allowed here."),
             Self::Conflict(fields) => format!(
@@ -244,7 +251,7 @@ impl ApiError {
         let headers = response.headers_mut();
         secure_headers(headers);
         match self {
-            Self::Unauthorized(_) | Self::InvalidCredentials => {
+            Self::Unauthorized(_) | Self::SessionEnded(_) | Self::InvalidCredentials => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(CHALLENGE),

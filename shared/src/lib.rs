@@ -14,6 +14,7 @@ pub mod passwords;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod sessions;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

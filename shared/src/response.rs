@@ -31,3 +31,11 @@ pub fn json_response(
     secure_headers(headers);
     Ok(response)
 }
+
+/// An answer without a body (a 204), with the common headers.
+pub fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    secure_headers(response.headers_mut());
+    response
+}

@@ -71,6 +71,38 @@ pub const AUTH: Function = Function {
     timeout_s: 25,
 };
 
+/// `POST /auth/refresh`.
+pub const REFRESH: Function = Function {
+    name: "refresh",
+    resource: "RefreshFunction",
+    routes: &[Route {
+        method: "POST",
+        path: "/auth/refresh",
+    }],
+    handler: |state, request| Box::pin(handlers::refresh(state, request)),
+    // Reads the session, rotates it with one conditional UpdateItem; reuse ends it (a DeleteItem of the session
+    // and an UpdateItem of its user's list, in one transaction).
+    dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
+    memory_mb: 512,
+    timeout_s: 10,
+};
+
+/// `POST /auth/logout`.
+pub const LOG_OUT: Function = Function {
+    name: "logout",
+    resource: "LogoutFunction",
+    routes: &[Route {
+        method: "POST",
+        path: "/auth/logout",
+    }],
+    handler: |state, request| Box::pin(handlers::log_out(state, request)),
+    // Ends sessions (DeleteItem, and UpdateItem of the user's list, in transactions); a global logout reads the
+    // user's list first (GetItem), as does checking an access token.
+    dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
+    memory_mb: 512,
+    timeout_s: 10,
+};
+
 /// `GET /api/users`.
 pub const LIST_USERS: Function = Function {
     name: "list-users",
@@ -86,7 +118,7 @@ pub const LIST_USERS: Function = Function {
 };
 
 /// Every function, in the order the README lists their routes.
-pub const FUNCTIONS: &[Function] = &[REGISTER, AUTH, LIST_USERS];
+pub const FUNCTIONS: &[Function] = &[REGISTER, AUTH, REFRESH, LOG_OUT, LIST_USERS];
 
 /// The function named `name`.
 pub fn function(name: &str) -> Option<&'static Function> {

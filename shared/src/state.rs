@@ -7,18 +7,22 @@ use crate::config::Config;
 use crate::login_attempts::LoginAttempts;
 use crate::login_attempts::throttle::LoginThrottle;
 use crate::passwords::PasswordHasher;
+use crate::sessions::{RefreshKey, SessionPolicy, SessionStore};
 use crate::storage::Storage;
 use crate::tokens::Tokens;
 use crate::users::UserStore;
 
 /// The application's long-lived parts: the storage ports (and their connections or SDK client), the hasher, the
-/// token keys, the login throttle's keys and the clock.
+/// token keys, the refresh-token key and session timeouts, the login throttle's keys and the clock.
 #[derive(Clone)]
 pub struct AppState {
     pub users: Arc<dyn UserStore>,
     pub attempts: Arc<dyn LoginAttempts>,
+    pub sessions: Arc<dyn SessionStore>,
     pub hasher: PasswordHasher,
     pub tokens: Tokens,
+    pub refresh_key: RefreshKey,
+    pub session_policy: SessionPolicy,
     pub throttle: LoginThrottle,
     pub clock: Clock,
 }
@@ -40,8 +44,11 @@ impl AppState {
         Ok(Self {
             users: storage.users,
             attempts: storage.attempts,
+            sessions: storage.sessions,
             hasher: PasswordHasher::new()?,
             tokens: Tokens::new(&config.tokens),
+            refresh_key: RefreshKey::derive(&config.tokens.secret),
+            session_policy: config.sessions,
             throttle: LoginThrottle::new(&config.tokens.secret),
             clock: Clock::system(),
         })

@@ -34,7 +34,15 @@ async fn good_credentials_get_a_token_for_that_user(app: TestApp) {
     let body = json(&response);
     assert_eq!(body["token_type"], "JWT");
     assert_eq!(body["expires_in"], 300);
-    assert_eq!(body.as_object().unwrap().len(), 3);
+    // The original's fields, and the session's refresh token.
+    assert_eq!(body.as_object().unwrap().len(), 5);
+    assert!(
+        body["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with(vimcar::sessions::refresh_token::PREFIX)
+    );
+    assert_eq!(body["refresh_expires_in"], 14 * 24 * 60 * 60);
 
     let token = body["access_token"].as_str().unwrap();
     let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);

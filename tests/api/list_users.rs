@@ -94,7 +94,7 @@ async fn no_token_gets_401_with_a_challenge(app: TestApp) {
 async fn invalid_and_expired_tokens_get_401(app: TestApp) {
     let (_, token) = app.signed_up("alice").await;
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = |exp: u64| json!({"sub": uuid::Uuid::now_v7(), "iat": now - 600, "nbf": now - 600, "exp": exp, "iss": "vimcar", "aud": "vimcar-api"});
+    let claims = |exp: u64| json!({"sub": uuid::Uuid::now_v7(), "sid": uuid::Uuid::now_v7(), "iat": now - 600, "nbf": now - 600, "exp": exp, "iss": "vimcar", "aud": "vimcar-api"});
     // Typed as `auth` types its tokens, so that each case fails for its own flaw.
     let typed = Header {
         typ: Some("at+jwt".into()),

@@ -9,6 +9,7 @@ use serde_json::json;
 use vimcar::AppState;
 use vimcar::config::Config;
 use vimcar::login_attempts::LoginAttempts;
+use vimcar::sessions::SessionStore;
 use vimcar::storage::Storage;
 use vimcar::users::UserStore;
 
@@ -16,10 +17,10 @@ use crate::dynamodb::{TestTable, endpoint};
 use crate::requests::{get_with_token, json, post_json};
 use crate::{STRONG_PASSWORD, config};
 
-/// A storage backend seen through both its ports, as the tests hold one.
-pub trait Backend: UserStore + LoginAttempts {}
+/// A storage backend seen through all its ports, as the tests hold one.
+pub trait Backend: UserStore + LoginAttempts + SessionStore {}
 
-impl<T: UserStore + LoginAttempts + ?Sized> Backend for T {}
+impl<T: UserStore + LoginAttempts + SessionStore + ?Sized> Backend for T {}
 
 /// A backend, as the handlers and the tests hold it.
 pub type Users = Arc<dyn Backend>;
@@ -72,11 +73,12 @@ pub struct TestApp {
     pub users: Users,
 }
 
-/// Both ports of one backend.
+/// Every port of one backend.
 pub fn storage(users: &Users) -> Storage {
     Storage {
         users: users.clone(),
         attempts: users.clone(),
+        sessions: users.clone(),
     }
 }
 

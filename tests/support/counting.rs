@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
+use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::StoreError;
 use vimcar::users::{
     Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
@@ -120,5 +121,44 @@ impl LoginAttempts for CountingUsers {
     async fn clear(&self, key: &AttemptKey) -> Result<(), StoreError> {
         self.note("clear");
         self.inner.clear(key).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for CountingUsers {
+    async fn create(&self, session: &Session) -> Result<bool, StoreError> {
+        self.note("create_session");
+        self.inner.create(session).await
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        self.note("session");
+        self.inner.session(id).await
+    }
+
+    async fn rotate(
+        &self,
+        id: Uuid,
+        from: u64,
+        at: DateTime<Utc>,
+        idle_expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.note("rotate");
+        self.inner.rotate(id, from, at, idle_expires_at).await
+    }
+
+    async fn end(&self, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+        self.note("end_session");
+        self.inner.end(user_id, id).await
+    }
+
+    async fn end_all(&self, user_id: Uuid) -> Result<usize, StoreError> {
+        self.note("end_all_sessions");
+        self.inner.end_all(user_id).await
+    }
+
+    async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Session>, StoreError> {
+        self.note("sessions_of");
+        self.inner.sessions_of(user_id).await
     }
 }

@@ -27,6 +27,7 @@ pub fn config() -> Config {
             secret: SECRET.to_owned().into(),
             ttl: vimcar::config::DEFAULT_TOKEN_TTL,
         },
+        sessions: vimcar::config::DEFAULT_SESSION_POLICY,
     }
 }
 

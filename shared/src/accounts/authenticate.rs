@@ -1,22 +1,44 @@
-//! Who is calling: an access token, checked, and its user, still there.
+//! Who is calling: an access token, checked, in a session that is still open, of a user who still exists.
+
+use uuid::Uuid;
 
 use super::Error;
-use crate::tokens::{TokenError, Tokens};
-use crate::users::{User, UserStore};
+use crate::state::AppState;
+use crate::tokens::TokenError;
+use crate::users::User;
 
-/// The user `token` was issued to, if the token is valid and unexpired and its user still exists: a token outlives
-/// nothing, so once its user is deleted it opens no door.
-pub async fn authenticate(
-    tokens: &Tokens,
-    users: &dyn UserStore,
-    token: &str,
-) -> Result<User, Error> {
-    let claims = tokens.verify(token).map_err(|error| match error {
+/// The holder of a valid access token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    /// The session the token was issued in.
+    pub session_id: Uuid,
+}
+
+/// The user `token` was issued to, if the token is valid and unexpired, its session still open and its user still
+/// there. The session and the user are read at once (two strongly consistent reads on DynamoDB, in parallel; two
+/// primary-key lookups on SQLite), so a logout, a detected reuse or a deletion shuts this door at once, without
+/// waiting for the token's `exp`.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Error> {
+    let claims = state.tokens.verify(token).map_err(|error| match error {
         TokenError::Expired => Error::Unauthenticated("The token has expired"),
         TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
     })?;
-    users
-        .by_id(claims.sub)
-        .await?
-        .ok_or(Error::Unauthenticated("The token is invalid"))
+    let (session, user) = tokio::join!(
+        state.sessions.session(claims.sid),
+        state.users.by_id(claims.sub)
+    );
+    let session = match session? {
+        Some(session) if session.user_id == claims.sub => session,
+        _ => return Err(Error::SessionEnded(super::SESSION_ENDED)),
+    };
+    if !session.is_live(state.clock.now()) {
+        return Err(Error::SessionEnded(super::SESSION_EXPIRED));
+    }
+    // The user's deletion ends its sessions in the same step, so this is the rare race with a deletion.
+    let user = user?.ok_or(Error::SessionEnded(super::SESSION_ENDED))?;
+    Ok(Caller {
+        user,
+        session_id: session.id,
+    })
 }

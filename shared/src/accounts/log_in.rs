@@ -1,12 +1,12 @@
-//! Logging in: a username and password, throttled, for an access token.
+//! Logging in: a username and password, throttled, for a new session's tokens.
 
 use secrecy::SecretString;
 
 use super::Error;
+use super::TokenPair;
 use crate::login_attempts::throttle::{Admission, Source};
 use crate::passwords::Verification;
 use crate::state::AppState;
-use crate::tokens::AccessToken;
 use crate::users::{Credentials, Invalid, Password, PasswordHash, Username};
 
 /// A log-in attempt as the client sent it. The username is kept raw: a name that could never have registered is
@@ -43,10 +43,10 @@ impl LogIn {
     }
 }
 
-/// Checks the password and issues an access token. The attempt is counted before any Argon2 work, for unknown
+/// Checks the password, begins a session and answers its first tokens. The attempt is counted before any Argon2 work, for unknown
 /// names exactly as for real users, and the count decides whether it may go on (see
 /// [`crate::login_attempts::throttle`]): concurrent guesses cannot all slip through.
-pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<AccessToken, Error> {
+pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error> {
     let LogIn {
         username,
         password,
@@ -87,9 +87,7 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<AccessToken, Err
     if state.hasher.needs_rehash(&hash) {
         rehash(state, &username, &hash, password).await;
     }
-    let token = state.tokens.issue(user_id)?;
-    tracing::info!(%user_id, "token issued");
-    Ok(token)
+    super::sessions::begin(state, user_id).await
 }
 
 /// Stores a hash with the current parameters after a login proved the password, only if the stored hash is still

@@ -5,10 +5,17 @@
 mod authenticate;
 mod log_in;
 mod register;
+mod sessions;
 
-pub use authenticate::authenticate;
+pub use authenticate::{Caller, authenticate};
 pub use log_in::{LogIn, log_in};
 pub use register::register;
+pub use sessions::{LogOut, Scope, TokenPair, log_out, refresh};
+
+/// Why a session answers [`Error::SessionEnded`]; each tells the client to log in again.
+const SESSION_ENDED: &str = "The session has ended; log in again";
+const SESSION_EXPIRED: &str = "The session has expired; log in again";
+const REFRESH_TOKEN_REUSED: &str = "The refresh token was used before, so the session has been ended for every holder; log in again";
 
 use crate::storage::StoreError;
 use crate::users::UniqueField;
@@ -25,9 +32,13 @@ pub enum Error {
     /// Too many attempts to log in to this account: retry after this many seconds.
     #[error("too many attempts; retry after {0} s")]
     Throttled(u64),
-    /// The token is expired or invalid, or its user is gone.
+    /// The token is expired or invalid.
     #[error("unauthenticated: {0}")]
     Unauthenticated(&'static str),
+    /// The token's session is over (logged out, expired, ended for reuse of a refresh token, or its user deleted):
+    /// no refresh brings it back; the client must log in again.
+    #[error("session ended: {0}")]
+    SessionEnded(&'static str),
     /// Storage is down, slow or throttled; the caller may retry.
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),

@@ -6,25 +6,39 @@
 mod list_users;
 mod log_in;
 mod register;
+mod sessions;
 
 use std::future::Future;
 
+use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use secrecy::ExposeSecret;
+use serde::Serialize;
 
-use crate::accounts;
+use crate::accounts::{self, Caller, TokenPair};
 use crate::error::ApiError;
 use crate::request::{bearer_token, request_id};
+use crate::response::json_response;
 use crate::state::AppState;
-use crate::users::User;
 
 /// `POST /api/users`: registers a user.
 pub async fn register(state: &AppState, request: Request) -> Response<Body> {
     respond(request, |request| register::handle(state, request)).await
 }
 
-/// `POST /auth`: exchanges a username and password for an access token.
+/// `POST /auth`: exchanges a username and password for a new session's access and refresh tokens.
 pub async fn log_in(state: &AppState, request: Request) -> Response<Body> {
     respond(request, |request| log_in::handle(state, request)).await
+}
+
+/// `POST /auth/refresh`: exchanges a session's refresh token for the next one and a new access token.
+pub async fn refresh(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| sessions::refresh(state, request)).await
+}
+
+/// `POST /auth/logout`: ends a session, or every session of its user.
+pub async fn log_out(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| sessions::log_out(state, request)).await
 }
 
 /// `GET /api/users`: lists users, a page at a time, for a holder of a valid token.
@@ -43,8 +57,31 @@ where
         .unwrap_or_else(|error| error.into_response(&request_id))
 }
 
-/// The user whose access token authorises `request`.
-async fn caller(state: &AppState, request: &Request) -> Result<User, ApiError> {
+/// The user (and session) whose access token authorises `request`.
+async fn caller(state: &AppState, request: &Request) -> Result<Caller, ApiError> {
     let token = bearer_token(request.headers())?;
-    Ok(accounts::authenticate(&state.tokens, &*state.users, token).await?)
+    Ok(accounts::authenticate(state, token).await?)
+}
+
+/// The answer of a login or a refresh: the original's `access_token` first, then what came since.
+#[derive(Serialize)]
+struct TokensBody<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    refresh_token: &'a str,
+    refresh_expires_in: u64,
+}
+
+fn tokens_response(pair: &TokenPair) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(
+        StatusCode::OK,
+        &TokensBody {
+            access_token: pair.access.token.expose_secret(),
+            token_type: "JWT",
+            expires_in: pair.access.expires_in.as_secs(),
+            refresh_token: pair.refresh.expose_secret(),
+            refresh_expires_in: pair.refresh_expires_in.as_secs(),
+        },
+    )?)
 }

@@ -1,5 +1,6 @@
-//! Where users and login attempts are kept: the one error every port answers with, and the backends behind the
-//! ports ([`crate::users::UserStore`], [`crate::login_attempts::LoginAttempts`]), one adapter module per port.
+//! Where users, login attempts and sessions are kept: the one error every port answers with, and the backends
+//! behind the ports ([`crate::users::UserStore`], [`crate::login_attempts::LoginAttempts`],
+//! [`crate::sessions::SessionStore`]), one adapter module per port.
 
 pub mod dynamodb;
 mod open;

@@ -9,6 +9,7 @@ use super::dynamodb;
 use super::sqlite;
 use crate::config::StorageConfig;
 use crate::login_attempts::LoginAttempts;
+use crate::sessions::SessionStore;
 use crate::users::UserStore;
 
 /// One backend, seen through each port it implements.
@@ -16,14 +17,16 @@ use crate::users::UserStore;
 pub struct Storage {
     pub users: Arc<dyn UserStore>,
     pub attempts: Arc<dyn LoginAttempts>,
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 impl Storage {
-    /// Both ports of one backend.
-    pub fn of<B: UserStore + LoginAttempts + 'static>(backend: Arc<B>) -> Self {
+    /// Every port of one backend.
+    pub fn of<B: UserStore + LoginAttempts + SessionStore + 'static>(backend: Arc<B>) -> Self {
         Self {
             users: backend.clone(),
-            attempts: backend,
+            attempts: backend.clone(),
+            sessions: backend,
         }
     }
 

@@ -1,4 +1,4 @@
-//! HS256 access tokens: issued by `auth`, checked by `list-users`.
+//! HS256 access tokens: issued by `auth` and `refresh`, checked by every route that needs a caller.
 
 use std::time::Duration;
 
@@ -30,6 +30,8 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 pub struct Claims {
     /// The user's id.
     pub sub: Uuid,
+    /// The session the token was issued in: once it ends, this API refuses the token (see [`crate::sessions`]).
+    pub sid: Uuid,
     pub iat: u64,
     pub nbf: u64,
     pub exp: u64,
@@ -94,11 +96,12 @@ impl Tokens {
         self.ttl
     }
 
-    /// Issues a token for `user_id`, valid from now for the configured lifetime.
-    pub fn issue(&self, user_id: Uuid) -> anyhow::Result<AccessToken> {
+    /// Issues a token for `user_id` in session `session_id`, valid from now for the configured lifetime.
+    pub fn issue(&self, user_id: Uuid, session_id: Uuid) -> anyhow::Result<AccessToken> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user_id,
+            sid: session_id,
             iat: now,
             nbf: now,
             exp: now + self.ttl.as_secs(),

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 use crate::login_attempts::{AttemptKey, Attempts};
+use crate::sessions::Session;
 use crate::users::{
     Credentials, Email, PasswordHash, Skeleton, User, Username, format_timestamp, parse_timestamp,
 };
@@ -45,12 +46,25 @@ pub(super) const ATTEMPTS: &str = "attempts";
 pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 pub(super) const EXPIRES_AT: &str = "expires_at";
 
+/// On user items: the ids of the user's sessions (a string set, absent when there are none), so that a global
+/// logout or the user's deletion finds every one with a strongly consistent read; and a counter that every change
+/// of that set adds one to, which the writes that replace or empty the set are conditioned on.
+pub(super) const SESSIONS: &str = "sessions";
+pub(super) const SESSIONS_VERSION: &str = "sessions_version";
+/// On session items: the current refresh token's generation, and the session's times. `expires_at` (the TTL
+/// attribute) is the idle expiry in epoch seconds, rounded up, so TTL never deletes a live session.
+pub(super) const GENERATION: &str = "generation";
+pub(super) const REFRESHED_AT: &str = "refreshed_at";
+pub(super) const IDLE_EXPIRES_AT: &str = "idle_expires_at";
+pub(super) const ENDS_AT: &str = "ends_at";
+
 /// Starts the key of every user item (and of no other kind).
 pub(super) const USER_PREFIX: &str = "USER#";
 pub const LOGIN_PREFIX: &str = "LOGIN#";
 const USERNAME_PREFIX: &str = "USERNAME#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 const SKELETON_PREFIX: &str = "SKELETON#";
+pub const SESSION_PREFIX: &str = "SESSION#";
 
 /// A stored item that does not have the shape this code writes. Names the attribute, never its value (which could
 /// be a password hash).
@@ -82,6 +96,88 @@ pub fn email_key(email: &Email) -> Item {
 /// The key of the item that reserves a username's skeleton, so that no look-alike of the name registers.
 pub fn skeleton_key(skeleton: &Skeleton) -> Item {
     key(format!("{SKELETON_PREFIX}{}", skeleton.as_str()))
+}
+
+/// The key of a session's item.
+pub fn session_key(id: Uuid) -> Item {
+    key(format!("{SESSION_PREFIX}{id}"))
+}
+
+/// A session's item.
+pub(super) fn session_item(session: &Session) -> Item {
+    let mut item = session_key(session.id);
+    item.extend([
+        (
+            USER_ID.to_owned(),
+            string_value(session.user_id.to_string()),
+        ),
+        (
+            GENERATION.to_owned(),
+            AttributeValue::N(session.generation.to_string()),
+        ),
+        (
+            CREATED_AT.to_owned(),
+            string_value(format_timestamp(&session.created_at)),
+        ),
+        (
+            REFRESHED_AT.to_owned(),
+            string_value(format_timestamp(&session.refreshed_at)),
+        ),
+        (
+            IDLE_EXPIRES_AT.to_owned(),
+            string_value(format_timestamp(&session.idle_expires_at)),
+        ),
+        (
+            ENDS_AT.to_owned(),
+            string_value(format_timestamp(&session.expires_at)),
+        ),
+        (
+            EXPIRES_AT.to_owned(),
+            number_value(ttl_epoch(&session.idle_expires_at)),
+        ),
+    ]);
+    item
+}
+
+/// The TTL value for an item that must live until `at`: its epoch second, rounded up.
+pub(super) fn ttl_epoch(at: &DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
+/// Reads a session's item.
+pub(super) fn read_session(item: &Item) -> Result<Session, ItemError> {
+    let id = Uuid::parse_str(prefixed(item, SESSION_PREFIX)?)
+        .map_err(|_| ItemError::Invalid(PK, "session id"))?;
+    let time = |name: &'static str| {
+        parse_timestamp(string(item, name)?).map_err(|_| ItemError::Invalid(name, "timestamp"))
+    };
+    Ok(Session {
+        id,
+        user_id: uuid(item, USER_ID)?,
+        generation: u64::try_from(number(item, GENERATION)?)
+            .map_err(|_| ItemError::Invalid(GENERATION, "generation"))?,
+        created_at: time(CREATED_AT)?,
+        refreshed_at: time(REFRESHED_AT)?,
+        idle_expires_at: time(IDLE_EXPIRES_AT)?,
+        expires_at: time(ENDS_AT)?,
+    })
+}
+
+/// The session ids a user item lists, and the version of that list (0 before the first session).
+pub(super) fn read_user_sessions(item: &Item) -> Result<(Vec<Uuid>, i64), ItemError> {
+    let ids = match item.get(SESSIONS) {
+        None => Vec::new(),
+        Some(AttributeValue::Ss(ids)) => ids
+            .iter()
+            .map(|id| Uuid::parse_str(id).map_err(|_| ItemError::Invalid(SESSIONS, "UUID set")))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(ItemError::Invalid(SESSIONS, "string set")),
+    };
+    let version = match item.get(SESSIONS_VERSION) {
+        None => 0,
+        Some(_) => number(item, SESSIONS_VERSION)?,
+    };
+    Ok((ids, version))
 }
 
 /// The key of the item counting login attempts under `key` (a keyed hash: no name is ever part of a key).

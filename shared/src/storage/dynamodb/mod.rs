@@ -7,6 +7,7 @@ mod client;
 mod errors;
 pub mod items;
 mod login_attempts;
+mod sessions;
 mod skeletons;
 mod table;
 mod transactions;

@@ -1,5 +1,5 @@
 //! [`UserStore`] on DynamoDB: the user item and the reservations of its username, email and skeleton, written and
-//! deleted together in transactions.
+//! deleted together in transactions (a deletion takes the user's sessions with it).
 
 use anyhow::anyhow;
 use async_trait::async_trait;
@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_user, read_user_skeleton,
-    read_username, skeleton_key, string_value, user_items, user_key, username_key,
+    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_user, read_user_sessions,
+    read_user_skeleton, read_username, skeleton_key, string_value, user_items, user_key,
+    username_key,
 };
 use super::transactions::Outcome;
 use super::{DELETE_ATTEMPTS, DynamoDb, LISTING_INDEX, StoreError, bounded, malformed};
@@ -203,15 +204,18 @@ impl UserStore for DynamoDb {
                     continue;
                 };
                 let user = read_user(&user_item).map_err(malformed)?;
+                let (sessions, version) = read_user_sessions(&user_item).map_err(malformed)?;
                 let mut items = vec![
                     self.delete_held(username_key(username), Some(holder))?,
-                    self.delete_held(user_key(holder), None)?,
+                    self.delete_user_item(holder, version)?,
                     self.delete_held(email_key(&user.email), Some(holder))?,
                 ];
                 // The skeleton the user item records; none on a look-alike stored before skeletons.
                 if let Some(skeleton) = read_user_skeleton(&user_item).map_err(malformed)? {
                     items.push(self.delete_held(skeleton_key(&skeleton), Some(holder))?);
                 }
+                // Its sessions, at most MAX_SESSIONS_PER_USER: the transaction stays far under DynamoDB's 100 items.
+                items.extend(self.session_deletes(&sessions)?);
                 match self.transact(items, "deleting a user").await? {
                     Outcome::Written => return Ok(true),
                     Outcome::ConditionsFailed(_) => continue,

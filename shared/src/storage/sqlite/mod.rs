@@ -1,7 +1,8 @@
 //! The SQLite backend: one embedded file, for local runs and tests. This module holds the connection and the
-//! schema; [`users`] and [`login_attempts`] implement one port each.
+//! schema; [`users`], [`login_attempts`] and [`sessions`] implement one port each.
 
 mod login_attempts;
+mod sessions;
 mod users;
 
 use std::path::Path;
@@ -33,6 +34,7 @@ fn migrations(skeleton_of: SkeletonOf) -> Migrations<'static> {
         M::up(include_str!(
             "../../../migrations/sqlite/0004_login_attempts.sql"
         )),
+        M::up(include_str!("../../../migrations/sqlite/0005_sessions.sql")),
     ])
 }
 
@@ -90,6 +92,8 @@ impl Sqlite {
         // WAL lets the three functions and the admin command read while one of them writes.
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
+        // A user's deletion takes its sessions with it (0005_sessions.sql).
+        connection.pragma_update(None, "foreign_keys", "ON")?;
         // SQLite is local only (the Lambda builds leave it out), so linking the skeleton table here costs nothing.
         migrations(Skeleton::of)
             .to_latest(&mut connection)

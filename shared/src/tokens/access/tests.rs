@@ -23,7 +23,7 @@ fn sign(claims: &serde_json::Value, header: Header, secret: &str) -> String {
 fn claims_with(change: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
     let now = jsonwebtoken::get_current_timestamp();
     let mut claims = serde_json::json!({
-        "sub": Uuid::now_v7(), "iat": now, "nbf": now, "exp": now + 300, "iss": ISSUER,
+        "sub": Uuid::now_v7(), "sid": Uuid::now_v7(), "iat": now, "nbf": now, "exp": now + 300, "iss": ISSUER,
         "aud": AUDIENCE,
     });
     change(&mut claims);
@@ -34,7 +34,7 @@ fn claims_with(change: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value
 fn an_issued_token_verifies_and_names_its_user() {
     let tokens = tokens(SECRET);
     let user = Uuid::now_v7();
-    let issued = tokens.issue(user).unwrap();
+    let issued = tokens.issue(user, Uuid::now_v7()).unwrap();
     let claims = tokens.verify(issued.token.expose_secret()).unwrap();
     assert_eq!(claims.sub, user);
     assert_eq!(claims.iss, ISSUER);
@@ -47,7 +47,7 @@ fn an_issued_token_verifies_and_names_its_user() {
 #[test]
 fn a_token_signed_with_another_secret_is_invalid() {
     let other = tokens("another secret that is 32 bytes long")
-        .issue(Uuid::now_v7())
+        .issue(Uuid::now_v7(), Uuid::now_v7())
         .unwrap();
     assert_eq!(
         tokens(SECRET).verify(other.token.expose_secret()),
@@ -109,6 +109,14 @@ fn missing_or_wrong_claims_are_invalid() {
         ("nbf ahead", Box::new(move |c| c["nbf"] = (now + 60).into())),
         ("iat ahead", Box::new(move |c| c["iat"] = (now + 60).into())),
         ("sub not a uuid", Box::new(|c| c["sub"] = "1".into())),
+        // A token from before sessions names none, and no revocation could reach it.
+        (
+            "no sid",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("sid");
+            }),
+        ),
+        ("sid not a uuid", Box::new(|c| c["sid"] = "1".into())),
     ];
     for (name, change) in cases {
         let token = sign(&claims_with(change), header(), SECRET);
@@ -156,7 +164,9 @@ fn other_algorithms_and_key_headers_are_invalid() {
 
 #[test]
 fn an_issued_token_is_typed_as_an_access_token() {
-    let issued = tokens(SECRET).issue(Uuid::now_v7()).unwrap();
+    let issued = tokens(SECRET)
+        .issue(Uuid::now_v7(), Uuid::now_v7())
+        .unwrap();
     let header = decode_header(issued.token.expose_secret()).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     assert_eq!(header.alg, Algorithm::HS256);
@@ -196,7 +206,7 @@ fn an_unsigned_token_is_invalid() {
 #[test]
 fn a_tampered_payload_or_an_oversized_token_is_invalid() {
     let tokens = tokens(SECRET);
-    let issued = tokens.issue(Uuid::now_v7()).unwrap();
+    let issued = tokens.issue(Uuid::now_v7(), Uuid::now_v7()).unwrap();
     let text = issued.token.expose_secret();
     let mut parts: Vec<String> = text.split('.').map(str::to_owned).collect();
     parts[1] = sign(&claims_with(|_| ()), header(), SECRET)

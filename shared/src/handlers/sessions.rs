@@ -1,0 +1,84 @@
+use http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{caller, tokens_response};
+use crate::accounts::{self, LogOut, Scope};
+use crate::error::ApiError;
+use crate::request::{json_body, require_method};
+use crate::response::empty_response;
+use crate::state::AppState;
+use crate::users::Invalid;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: Option<SecretString>,
+}
+
+pub(super) async fn refresh(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    require_method(&request, Method::POST)?;
+    let body: RefreshBody = json_body(&request)?;
+    let refresh_token = body
+        .refresh_token
+        .ok_or_else(|| vec![Invalid::new("refresh_token", "is required")])?;
+    tokens_response(&accounts::refresh(state, &refresh_token).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogOutBody {
+    refresh_token: Option<SecretString>,
+    #[serde(default)]
+    scope: ScopeField,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ScopeField {
+    #[default]
+    Local,
+    Global,
+}
+
+pub(super) async fn log_out(
+    state: &AppState,
+    request: Request,
+) -> Result<Response<Body>, ApiError> {
+    require_method(&request, Method::POST)?;
+    let has_token = request.headers().contains_key(http::header::AUTHORIZATION);
+    // With an access token the body may be left out: `Authorization` says whose session it is.
+    let body: LogOutBody = if has_token && is_empty(request.body()) {
+        LogOutBody::default()
+    } else {
+        json_body(&request)?
+    };
+    let scope = match body.scope {
+        ScopeField::Local => Scope::Session,
+        ScopeField::Global => Scope::Global,
+    };
+    let logout = match body.refresh_token {
+        Some(refresh_token) => LogOut::RefreshToken(refresh_token, scope),
+        None if has_token => LogOut::Caller(caller(state, &request).await?, scope),
+        None => {
+            return Err(ApiError::Unauthorized(
+                "Send the session's refresh_token, or its access token in Authorization",
+            ));
+        }
+    };
+    accounts::log_out(state, logout).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+fn is_empty(body: &Body) -> bool {
+    match body {
+        Body::Empty => true,
+        Body::Text(text) => text.is_empty(),
+        Body::Binary(bytes) => bytes.is_empty(),
+        _ => true,
+    }
+}
