@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use vimcar::accounts;
 use vimcar::passwords::PasswordHasher;
+use vimcar::sessions::SessionStore;
 use vimcar::users::{
     Invalid, NewUser, Password, PasswordRule, User, UserStore, UserStoreExt, Username,
     format_timestamp,
@@ -73,7 +74,16 @@ enum UsersCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Set a user's password, read from the first line of standard input.
+    /// List a user's sessions: when each began, was last used and ends (never a token).
+    Sessions {
+        username: String,
+        /// Print one JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End every session of a user: its refresh tokens stop working, and its access tokens at this API at once.
+    Logout { username: String },
+    /// Set a user's password, read from the first line of standard input, and end the user's sessions.
     SetPassword {
         username: String,
         /// Read the password from the first line of standard input (required: passwords never go on the command line).
@@ -99,7 +109,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let opened = target
         .open(matches!(command, Command::Db(DbCommand::Upgrade)))
         .await?;
-    let users = opened.users;
+    let users = opened.storage.users;
+    let sessions = opened.storage.sessions;
     // On standard error, so that standard output stays the command's result (`users list --json`).
     eprintln!("vimcar-admin: {}", opened.description);
     match command {
@@ -161,7 +172,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             if !users.set_password(&username, &hash).await? {
                 bail!("there is no user named {username}");
             }
-            println!("password set for {username}");
+            // A password set by an operator is most often a compromised account's: whoever held it is logged out.
+            let ended = sessions.end_all(user.id).await?;
+            println!("password set for {username}; {ended} session(s) ended");
+        }
+        Command::Users(UsersCommand::Sessions { username, json }) => {
+            let user = existing_user(&*users, &username).await?;
+            list_sessions(&*sessions, &user, json).await?;
+        }
+        Command::Users(UsersCommand::Logout { username }) => {
+            let user = existing_user(&*users, &username).await?;
+            let ended = sessions.end_all(user.id).await?;
+            println!("ended {ended} session(s) of {}", user.username);
         }
     }
     Ok(())
@@ -205,6 +227,67 @@ async fn list(users: &Arc<dyn UserStore>, json: bool) -> anyhow::Result<()> {
     }
     if !json {
         println!("{count} user(s)");
+    }
+    Ok(())
+}
+
+/// The user named `raw`, or an error saying there is none.
+async fn existing_user(users: &dyn UserStore, raw: &str) -> anyhow::Result<User> {
+    let username = parse_username(raw)?;
+    users
+        .by_username(&username)
+        .await?
+        .with_context(|| format!("there is no user named {username}"))
+}
+
+/// One session as `users sessions --json` prints it: times, never a token or anything a token is made from but
+/// the ids an operator needs to tell sessions apart.
+#[derive(serde::Serialize)]
+struct SessionLine {
+    id: uuid::Uuid,
+    created_at: String,
+    last_used_at: String,
+    expires_at: String,
+    ends_at: String,
+    live: bool,
+}
+
+async fn list_sessions(sessions: &dyn SessionStore, user: &User, json: bool) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let stored = sessions.sessions_of(user.id).await?;
+    if !json {
+        println!(
+            "{:<36}  {:<24}  {:<24}  {:<24}  {:<24}  state",
+            "id", "created_at", "last_used_at", "idle_expires_at", "ends_at"
+        );
+    }
+    let mut live = 0;
+    for session in &stored {
+        let line = SessionLine {
+            id: session.id,
+            created_at: format_timestamp(&session.created_at),
+            last_used_at: format_timestamp(&session.refreshed_at),
+            expires_at: format_timestamp(&session.idle_expires_at),
+            ends_at: format_timestamp(&session.expires_at),
+            live: session.is_live(now),
+        };
+        live += usize::from(line.live);
+        if json {
+            println!("{}", serde_json::to_string(&line)?);
+        } else {
+            println!(
+                "{:<36}  {:<24}  {:<24}  {:<24}  {:<24}  {}",
+                line.id,
+                line.created_at,
+                line.last_used_at,
+                line.expires_at,
+                line.ends_at,
+                if line.live { "live" } else { "expired" }
+            );
+        }
+    }
+    if !json {
+        println!("{live} live session(s) of {}", user.username);
     }
     Ok(())
 }

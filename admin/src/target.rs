@@ -13,7 +13,6 @@ use anyhow::{Context, bail};
 use vimcar::config::StorageConfig;
 use vimcar::storage::Storage;
 use vimcar::storage::dynamodb::DynamoDb;
-use vimcar::users::UserStore;
 
 /// Where a command reads and writes.
 pub enum Target {
@@ -29,9 +28,9 @@ pub enum Target {
     },
 }
 
-/// An open repository and the sentence that names it.
+/// Open storage and the sentence that names it.
 pub struct Opened {
-    pub users: Arc<dyn UserStore>,
+    pub storage: Storage,
     pub description: String,
 }
 
@@ -74,7 +73,7 @@ impl Target {
                 }
                 let storage = StorageConfig::Sqlite { path: path.clone() };
                 Ok(Opened {
-                    users: Storage::open(&storage).await?.users,
+                    storage: Storage::open(&storage).await?,
                     description,
                 })
             }
@@ -89,7 +88,7 @@ impl Target {
                     .map_or_else(|| "no region".to_owned(), ToString::to_string);
                 let endpoint = endpoint.as_deref().unwrap_or("AWS's endpoint");
                 Ok(Opened {
-                    users: Arc::new(users),
+                    storage: Storage::of(Arc::new(users)),
                     description: format!("DynamoDB table {table} at {endpoint}/{region}"),
                 })
             }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use secrecy::SecretString;
+use vimcar::config::DEFAULT_SESSION_POLICY;
 use vimcar::passwords::{PasswordHasher, Verification};
+use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
 
@@ -570,4 +572,115 @@ fn a_bad_backend_setting_is_a_clear_error() {
         "{}",
         stderr(&output)
     );
+}
+
+/// Begins `count` sessions for `name` in the scratch database, as logins do, and answers their ids.
+async fn begin_sessions(db: &Path, name: &str, count: usize) -> Vec<uuid::Uuid> {
+    let store = Sqlite::open(db).unwrap();
+    let user = store
+        .by_username(&Username::parse(name).unwrap())
+        .await
+        .unwrap()
+        .expect("the user exists");
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let session = Session::begin(user.id, chrono::Utc::now(), &DEFAULT_SESSION_POLICY);
+        assert!(store.create(&session).await.unwrap());
+        ids.push(session.id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn sessions_lists_a_users_sessions_and_logout_ends_them_all() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    scratch.create("bob");
+    let alices = begin_sessions(&scratch.db(), "alice", 2).await;
+    let bobs = begin_sessions(&scratch.db(), "bob", 1).await;
+
+    let output = scratch.run(&["users", "sessions", "alice"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    for id in &alices {
+        assert!(table.contains(&id.to_string()), "{table}");
+    }
+    assert!(!table.contains(&bobs[0].to_string()), "{table}");
+    assert!(table.contains("2 live session(s) of alice"), "{table}");
+
+    let output = scratch.run(&["users", "sessions", "alice", "--json"], None);
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert_eq!(line["live"], true);
+        let fields: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "created_at",
+                "ends_at",
+                "expires_at",
+                "id",
+                "last_used_at",
+                "live"
+            ]
+        );
+    }
+
+    let output = scratch.run(&["users", "logout", "alice"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("ended 2 session(s) of alice"));
+    let store = Sqlite::open(scratch.db()).unwrap();
+    for id in &alices {
+        assert_eq!(store.session(*id).await.unwrap(), None);
+    }
+    assert!(
+        store.session(bobs[0]).await.unwrap().is_some(),
+        "bob's session is not alice's"
+    );
+    let output = scratch.run(&["users", "sessions", "alice"], None);
+    assert!(stdout(&output).contains("0 live session(s) of alice"));
+}
+
+#[tokio::test]
+async fn setting_a_password_ends_the_users_sessions() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    let ids = begin_sessions(&scratch.db(), "alice", 3).await;
+    let output = scratch.run(
+        &["users", "set-password", "alice", "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("3 session(s) ended"),
+        "{}",
+        stdout(&output)
+    );
+    let store = Sqlite::open(scratch.db()).unwrap();
+    for id in ids {
+        assert_eq!(store.session(id).await.unwrap(), None);
+    }
+}
+
+#[test]
+fn sessions_and_logout_of_an_unknown_user_are_clear_errors() {
+    let scratch = Scratch::new();
+    for command in ["sessions", "logout"] {
+        let output = scratch.run(&["users", command, "nobody"], None);
+        assert!(!output.status.success(), "{command}");
+        assert!(
+            stderr(&output).contains("there is no user named nobody"),
+            "{command}: {}",
+            stderr(&output)
+        );
+    }
 }
