@@ -300,6 +300,17 @@ fn parts(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fixture: &Fixture
                 .unwrap()
         });
     });
+    // What every authenticated request now adds: its session, read by primary key.
+    let stored = runtime.block_on(async {
+        let (access, _) = logged_in(state).await;
+        state.tokens.verify(&access).unwrap().sid
+    });
+    group.bench_function("session_read", |b| {
+        b.to_async(runtime).iter(|| async {
+            let session = state.sessions.session(black_box(stored)).await.unwrap();
+            assert!(session.is_some());
+        });
+    });
     let token = state.tokens.issue(fixture.login_id, session).unwrap();
     let token = token.token.expose_secret();
     group.bench_function("token_verify", |b| {
