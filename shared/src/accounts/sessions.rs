@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Error, REFRESH_TOKEN_REUSED, SESSION_ENDED, SESSION_EXPIRED};
 use crate::sessions::{RefreshToken, Session};
 use crate::state::AppState;
-use crate::tokens::AccessToken;
+use crate::tokens::{AccessToken, TokenError};
 
 /// What a login or a refresh answers: an access token, and the refresh token that gets the next one.
 pub struct TokenPair {
@@ -86,7 +86,13 @@ pub async fn refresh(state: &AppState, refresh_token: &SecretString) -> Result<T
             _ => return Err(Error::SessionEnded(SESSION_ENDED)),
         };
         if !session.is_live(now) {
-            state.sessions.end(session.user_id, session.id).await?;
+            // Tidying up: the answer is the same whether or not it works, and pruning or TTL removes it otherwise.
+            if let Err(error) = state.sessions.end(session.user_id, session.id).await {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "could not remove an expired session"
+                );
+            }
             return Err(Error::SessionEnded(SESSION_EXPIRED));
         }
         if token.generation == session.generation {
@@ -129,22 +135,34 @@ pub async fn refresh(state: &AppState, refresh_token: &SecretString) -> Result<T
     )))
 }
 
-/// What proves a logout's right to end sessions.
+/// What proves a logout's right to end sessions: a token this deployment signed for the session. Either kind
+/// names its user and session, so a logout needs no read before it ends them, and works the same when the session
+/// has already ended.
 pub enum LogOut {
-    /// A refresh token of the session (any generation: ending a session is never harmful to its owner).
-    RefreshToken(SecretString, Scope),
-    /// The caller's valid access token, already authenticated.
-    Caller(super::Caller, Scope),
+    /// A refresh token of the session, of any generation: ending a session never harms its owner.
+    RefreshToken(SecretString),
+    /// An unexpired access token issued in the session.
+    AccessToken(SecretString),
 }
 
 /// Ends the session, or every session of its user. Ending what has already ended succeeds: a logout can be retried.
-pub async fn log_out(state: &AppState, logout: LogOut) -> Result<(), Error> {
-    let (user_id, session_id, scope) = match logout {
-        LogOut::RefreshToken(text, scope) => {
+pub async fn log_out(state: &AppState, logout: LogOut, scope: Scope) -> Result<(), Error> {
+    let (user_id, session_id) = match logout {
+        LogOut::RefreshToken(text) => {
             let token = open(state, &text)?;
-            (token.user_id, token.session_id, scope)
+            (token.user_id, token.session_id)
         }
-        LogOut::Caller(caller, scope) => (caller.user.id, caller.session_id, scope),
+        LogOut::AccessToken(text) => {
+            let claims =
+                state
+                    .tokens
+                    .verify(text.expose_secret())
+                    .map_err(|error| match error {
+                        TokenError::Expired => Error::Unauthenticated("The token has expired"),
+                        TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
+                    })?;
+            (claims.sub, claims.sid)
+        }
     };
     match scope {
         Scope::Session => {

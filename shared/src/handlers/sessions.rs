@@ -3,10 +3,10 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{caller, tokens_response};
+use super::tokens_response;
 use crate::accounts::{self, LogOut, Scope};
 use crate::error::ApiError;
-use crate::request::{json_body, require_method};
+use crate::request::{bearer_token, json_body, require_method};
 use crate::response::empty_response;
 use crate::state::AppState;
 use crate::users::Invalid;
@@ -62,15 +62,17 @@ pub(super) async fn log_out(
         ScopeField::Global => Scope::Global,
     };
     let logout = match body.refresh_token {
-        Some(refresh_token) => LogOut::RefreshToken(refresh_token, scope),
-        None if has_token => LogOut::Caller(caller(state, &request).await?, scope),
+        Some(refresh_token) => LogOut::RefreshToken(refresh_token),
+        None if has_token => LogOut::AccessToken(SecretString::from(
+            bearer_token(request.headers())?.to_owned(),
+        )),
         None => {
             return Err(ApiError::Unauthorized(
                 "Send the session's refresh_token, or its access token in Authorization",
             ));
         }
     };
-    accounts::log_out(state, logout).await?;
+    accounts::log_out(state, logout, scope).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
