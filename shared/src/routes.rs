@@ -11,12 +11,23 @@ use std::pin::Pin;
 
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
+use crate::config::StorageConfig;
 use crate::handlers;
 use crate::state::AppState;
+use crate::storage::Storage;
 
 /// A request handler: always answers (a Lambda `Err` would reach the client as a bodiless 502).
 pub type Handler =
     for<'a> fn(&'a AppState, Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+
+/// Opens the storage a function uses: [`Storage::open`] (every port) or [`Storage::open_users_only`].
+pub type OpenStorage =
+    for<'a> fn(
+        &'a StorageConfig,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Storage>> + Send + 'a>>;
+
+/// Every port of the configured backend.
+const ALL_PORTS: OpenStorage = |config| Box::pin(Storage::open(config));
 
 /// One Lambda function.
 pub struct Function {
@@ -27,6 +38,8 @@ pub struct Function {
     /// The routes API Gateway sends it.
     pub routes: &'static [Route],
     pub handler: Handler,
+    /// How it opens its storage: only the ports it calls, so that its bootstrap links no other port's code.
+    pub storage: OpenStorage,
     /// The DynamoDB actions its role allows (`dynamodb:<Action>`); the template narrows each to the keys and
     /// attributes the function touches.
     pub dynamodb: &'static [&'static str],
@@ -52,6 +65,8 @@ pub const REGISTER: Function = Function {
         path: "/api/users",
     }],
     handler: |state, request| Box::pin(handlers::register(state, request)),
+    // It neither logs in nor checks a token: no login-attempt or session code in its bootstrap.
+    storage: |config| Box::pin(Storage::open_users_only(config)),
     dynamodb: &["PutItem"],
     memory_mb: 1769,
     timeout_s: 10,
@@ -66,6 +81,7 @@ pub const AUTH: Function = Function {
         path: "/auth",
     }],
     handler: |state, request| Box::pin(handlers::log_in(state, request)),
+    storage: ALL_PORTS,
     dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
     memory_mb: 1769,
     timeout_s: 25,
@@ -80,6 +96,7 @@ pub const REFRESH: Function = Function {
         path: "/auth/refresh",
     }],
     handler: |state, request| Box::pin(handlers::refresh(state, request)),
+    storage: ALL_PORTS,
     // Reads the session, rotates it with one conditional UpdateItem; reuse ends it (a DeleteItem of the session
     // and an UpdateItem of its user's list, in one transaction).
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
@@ -96,6 +113,7 @@ pub const LOG_OUT: Function = Function {
         path: "/auth/logout",
     }],
     handler: |state, request| Box::pin(handlers::log_out(state, request)),
+    storage: ALL_PORTS,
     // Ends sessions (DeleteItem, and UpdateItem of the user's list, in transactions); a global logout reads the
     // user's list first (GetItem), as does checking an access token.
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
@@ -112,6 +130,7 @@ pub const LIST_USERS: Function = Function {
         path: "/api/users",
     }],
     handler: |state, request| Box::pin(handlers::list_users(state, request)),
+    storage: ALL_PORTS,
     dynamodb: &["GetItem", "Query"],
     memory_mb: 512,
     timeout_s: 15,
@@ -129,13 +148,15 @@ pub fn function(name: &str) -> Option<&'static Function> {
 /// runtime stops.
 pub async fn serve(function: &'static Function) -> Result<(), Error> {
     crate::telemetry::init();
-    let state = AppState::from_env().await.inspect_err(|error| {
-        tracing::error!(
-            error = format!("{error:#}"),
-            "{} cannot start",
-            function.name
-        );
-    })?;
+    let state = AppState::from_env_with(function.storage)
+        .await
+        .inspect_err(|error| {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "{} cannot start",
+                function.name
+            );
+        })?;
     let state = &state;
     let handler = function.handler;
     run(service_fn(move |request: Request| async move {

@@ -34,6 +34,12 @@ impl AppState {
         Self::new(&config).await
     }
 
+    /// Reads the configuration from the environment and builds the state around the storage `open` makes of it.
+    pub async fn from_env_with(open: crate::routes::OpenStorage) -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        Self::with_storage(&config, open(&config.storage).await?)
+    }
+
     /// Builds the state for `config`.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
         Self::with_storage(config, Storage::open(&config.storage).await?)
