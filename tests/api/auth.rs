@@ -457,7 +457,39 @@ async fn another_method_gets_405(app: TestApp) {
     assert_eq!(header(&response, "allow"), "POST");
 }
 
+/// An operator's reset (or a password change) that lands while a login checks the old password: the login must not
+/// leave a session begun with the old password behind it.
+async fn a_password_reset_during_a_login_leaves_it_no_session(users: Users) {
+    let counting = std::sync::Arc::new(vimcar_tests::counting::CountingUsers::new(users.clone()));
+    let app = TestApp::new(counting.clone());
+    let id = app.registered("alice").await;
+    let new_password = "a brand new passphrase for alice";
+    let new_hash = app
+        .hasher
+        .hash(&vimcar::users::Password::trusted(
+            new_password.to_owned().into(),
+        ))
+        .await
+        .unwrap();
+    counting.reset_after_next_read(vimcar::users::Username::parse("alice").unwrap(), new_hash);
+
+    let response = log_in(&app, login("alice", STRONG_PASSWORD)).await;
+    assert_eq!(response.status(), 401, "{}", json(&response));
+    assert_eq!(json(&response)["type"], "/problems/invalid-credentials");
+    let id = id.parse().unwrap();
+    assert_eq!(
+        users.sessions_of(id).await.unwrap(),
+        vec![],
+        "no session survives the reset"
+    );
+
+    let response = log_in(&app, login("alice", new_password)).await;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    assert_eq!(users.sessions_of(id).await.unwrap().len(), 1);
+}
+
 for_each_backend!(
+    a_password_reset_during_a_login_leaves_it_no_session,
     good_credentials_get_a_token_for_that_user,
     the_username_is_normalised_as_at_registration,
     a_wrong_password_and_an_unknown_user_get_identical_answers,

@@ -17,6 +17,9 @@ use vimcar::users::{
 pub struct CountingUsers {
     inner: crate::Users,
     calls: Mutex<Vec<&'static str>>,
+    /// A password reset to make right after the next `credentials` read, as an operator's reset landing while a
+    /// login checks the old password.
+    reset: Mutex<Option<(Username, PasswordHash)>>,
 }
 
 impl CountingUsers {
@@ -24,7 +27,14 @@ impl CountingUsers {
         Self {
             inner,
             calls: Mutex::new(Vec::new()),
+            reset: Mutex::new(None),
         }
+    }
+
+    /// After the next `credentials` read, sets `username`'s hash to `hash` and ends its sessions, as
+    /// `vimcar-admin users set-password` does.
+    pub fn reset_after_next_read(&self, username: Username, hash: PasswordHash) {
+        *self.reset.lock().unwrap() = Some((username, hash));
     }
 
     /// The calls made since the last take, in order.
@@ -56,7 +66,14 @@ impl UserStore for CountingUsers {
 
     async fn credentials(&self, username: &Username) -> Result<Option<Credentials>, StoreError> {
         self.note("credentials");
-        self.inner.credentials(username).await
+        let read = self.inner.credentials(username).await;
+        let reset = self.reset.lock().unwrap().take();
+        if let Some((username, hash)) = reset {
+            assert!(self.inner.set_password(&username, &hash).await.unwrap());
+            let user = self.inner.by_username(&username).await.unwrap().unwrap();
+            self.inner.end_all(user.id).await.unwrap();
+        }
+        read
     }
 
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {

@@ -84,37 +84,60 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error
             "could not reset the login attempts"
         );
     }
-    if state.hasher.needs_rehash(&hash) {
-        rehash(state, &username, &hash, password).await;
+    let hash = if state.hasher.needs_rehash(&hash) {
+        rehash(state, &username, &hash, password)
+            .await
+            .unwrap_or(hash)
+    } else {
+        hash
+    };
+    let pair = super::sessions::begin(state, user_id).await?;
+    // A password set while this one was being checked (a change, or an operator's reset: both end every session
+    // after writing the new hash) must not leave behind a session begun with the old one. So the session is begun
+    // first and the hash read again after: either this read sees the new hash, or the reset's ending of sessions
+    // comes after this session exists, and ends it.
+    let still = state.users.credentials(&username).await?;
+    if still.and_then(|c| c.hash).as_ref() != Some(&hash) {
+        state.sessions.end(user_id, pair.session_id).await?;
+        tracing::info!(%user_id, "login lost a race with a password change");
+        return Err(Error::InvalidCredentials);
     }
-    super::sessions::begin(state, user_id).await
+    Ok(pair)
 }
 
 /// Stores a hash with the current parameters after a login proved the password, only if the stored hash is still
-/// the one it proved (an administrator may have set a new password in between). A failure here costs the user
-/// nothing: the login still succeeds, and the next one tries again.
+/// the one it proved (an administrator may have set a new password in between), and answers it if it stored it. A
+/// failure here costs the user nothing: the login still succeeds, and the next one tries again.
 async fn rehash(
     state: &AppState,
     username: &Username,
     proved: &PasswordHash,
     password: SecretString,
-) {
+) -> Option<PasswordHash> {
     let result = async {
         let hash = state.hasher.hash(&Password::trusted(password)).await?;
-        anyhow::Ok(
-            state
-                .users
-                .replace_password_hash(username, proved, &hash)
-                .await?,
-        )
+        let replaced = state
+            .users
+            .replace_password_hash(username, proved, &hash)
+            .await?;
+        anyhow::Ok(replaced.then_some(hash))
     }
     .await;
     match result {
-        Ok(true) => tracing::info!("password hash upgraded to the current parameters"),
-        Ok(false) => tracing::info!("password hash not upgraded: it changed since it was verified"),
-        Err(error) => tracing::warn!(
-            error = format!("{error:#}"),
-            "could not upgrade a password hash"
-        ),
+        Ok(Some(hash)) => {
+            tracing::info!("password hash upgraded to the current parameters");
+            Some(hash)
+        }
+        Ok(None) => {
+            tracing::info!("password hash not upgraded: it changed since it was verified");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "could not upgrade a password hash"
+            );
+            None
+        }
     }
 }

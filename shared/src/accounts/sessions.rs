@@ -13,6 +13,8 @@ use crate::tokens::{AccessToken, TokenError};
 
 /// What a login or a refresh answers: an access token, and the refresh token that gets the next one.
 pub struct TokenPair {
+    /// The session they belong to.
+    pub session_id: Uuid,
     pub access: AccessToken,
     pub refresh: SecretString,
     /// How long the refresh token works if unused: until the session's idle or absolute timeout, whichever is first.
@@ -22,6 +24,7 @@ pub struct TokenPair {
 impl std::fmt::Debug for TokenPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenPair")
+            .field("session_id", &self.session_id)
             .field("access", &self.access)
             .field("refresh", &"[redacted]")
             .field("refresh_expires_in", &self.refresh_expires_in)
@@ -54,6 +57,7 @@ pub(super) async fn begin(state: &AppState, user_id: Uuid) -> Result<TokenPair, 
 /// The tokens of `session`'s current generation.
 fn pair(state: &AppState, session: &Session, now: DateTime<Utc>) -> Result<TokenPair, Error> {
     Ok(TokenPair {
+        session_id: session.id,
         access: state.tokens.issue(session.user_id, session.id)?,
         refresh: state.refresh_key.sign(&session.current_token()),
         refresh_expires_in: (session.idle_expires_at - now).to_std().unwrap_or_default(),
