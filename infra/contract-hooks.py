@@ -4,9 +4,45 @@
 runs (API Gateway passes such bodies on). schemathesis's syntax fuzzing sends random bytes as JSON bodies, so those
 bytes are made UTF-8 here, lossily: the body stays random non-JSON, and reaches the function. The functions' answer
 to bodies that are not UTF-8 at all is tested in-process (tests/api/robustness.rs) and by `make fuzz`.
+
+Sessions: a refresh token works once, and a logout ends sessions. So that the positive cases of `POST /auth/refresh`
+and `POST /auth/logout` reach their 200 and 204 (a generated token is never one the API issued), every schema-valid
+refresh token in their bodies is swapped for a fresh session's, and logout's `Authorization` is always a fresh
+session's access token. Those sessions belong to a user of their own, registered here: the harness's user keeps the one
+session whose access token (VIMCAR_TOKEN) authorises every other operation (`GET /api/users`) for the whole run, which
+no logout, reuse or eviction (25 sessions a user) can end.
 """
 
+import os
+import re
+import threading
+
+import requests
 import schemathesis
+
+BASE_URL = os.environ["VIMCAR_BASE_URL"].rstrip("/")
+SESSIONS_USER = {"username": "contract-sessions", "password": "contract sessions need a long passphrase too"}
+# As openapi.yaml's RefreshToken: what schemathesis generates for a positive case.
+REFRESH_TOKEN = re.compile(r"^vrt1_[A-Za-z0-9_-]{96}$")
+
+_registered = threading.Lock()
+_is_registered = False
+
+
+def _fresh_session():
+    """Logs the sessions user in (registering it first, once): a new session's access and refresh tokens."""
+    global _is_registered
+    with _registered:
+        if not _is_registered:
+            registration = dict(SESSIONS_USER, email="contract-sessions@example.com")
+            answer = requests.post(f"{BASE_URL}/api/users", json=registration, timeout=60)
+            if answer.status_code not in (201, 409):
+                raise RuntimeError(f"registering the sessions user answered {answer.status_code}: {answer.text}")
+            _is_registered = True
+    answer = requests.post(f"{BASE_URL}/auth", json=SESSIONS_USER, timeout=60)
+    if answer.status_code != 200:
+        raise RuntimeError(f"logging the sessions user in answered {answer.status_code}: {answer.text}")
+    return answer.json()
 
 
 @schemathesis.hook
@@ -14,3 +50,37 @@ def map_body(context, body):
     if isinstance(body, (bytes, bytearray)):
         return bytes(body).decode("utf-8", errors="replace").encode("utf-8")
     return body
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    if case.operation.path not in ("/auth/refresh", "/auth/logout"):
+        return
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("refresh_token"), str):
+        if REFRESH_TOKEN.match(body["refresh_token"]):
+            case.body = dict(body, refresh_token=_fresh_session()["refresh_token"])
+
+
+@schemathesis.auth().skip_for(path="/auth/logout")
+class HarnessToken:
+    """The harness user's access token, for every operation but logout (which could end its session)."""
+
+    def get(self, case, context):
+        return os.environ["VIMCAR_TOKEN"]
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"JWT {data}"
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(path="/auth/logout")
+class FreshSessionToken:
+    """A new session's access token for every logout: each one may end the session (or all of the user's)."""
+
+    def get(self, case, context):
+        return _fresh_session()["access_token"]
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"JWT {data}"

@@ -1,6 +1,6 @@
 //! Real API Gateway HTTP API (payload 2.0) events, one per function, deserialised as the Lambda runtime does.
 
-use vimcar::handlers::{list_users, log_in, register};
+use vimcar::handlers::{list_users, log_in, log_out, refresh, register};
 use vimcar_tests::TestApp;
 use vimcar_tests::requests::{header, json};
 
@@ -23,7 +23,22 @@ async fn api_gateway_events_drive_the_whole_flow(app: TestApp) {
 
     let response = log_in(&app, event("auth", None)).await;
     assert_eq!(response.status(), 200, "{}", json(&response));
+    let refresh_token = json(&response)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let response = refresh(&app, event("refresh", Some(&refresh_token))).await;
+    assert_eq!(response.status(), 200, "{}", json(&response));
     let token = json(&response)["access_token"].as_str().unwrap().to_owned();
+    let next_refresh_token = json(&response)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        next_refresh_token, refresh_token,
+        "a refresh answers the next token"
+    );
 
     let response = list_users(&app, event("list-users", Some(&token))).await;
     assert_eq!(response.status(), 200, "{}", json(&response));
@@ -35,6 +50,16 @@ async fn api_gateway_events_drive_the_whole_flow(app: TestApp) {
     );
     assert_eq!(listed[0]["username"], "foo");
     assert!(header(&response, "link").starts_with("</api/users?limit=1&cursor="));
+
+    // The logout event has an Authorization header and no body at all, as API Gateway passes a bodiless POST.
+    let response = log_out(&app, event("logout", Some(&token))).await;
+    assert_eq!(response.status(), 204, "{}", json(&response));
+    let response = list_users(&app, event("list-users", Some(&token))).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(json(&response)["type"], "/problems/session-ended");
+    let response = refresh(&app, event("refresh", Some(&next_refresh_token))).await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(json(&response)["type"], "/problems/session-ended");
 }
 
 for_each_backend!(api_gateway_events_drive_the_whole_flow);

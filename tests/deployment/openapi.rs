@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use vimcar::ApiError;
 use vimcar::error::FieldError;
-use vimcar::routes::{AUTH, FUNCTIONS, Function, LIST_USERS, REGISTER, Route};
+use vimcar::routes::{AUTH, FUNCTIONS, Function, LIST_USERS, LOG_OUT, REFRESH, REGISTER, Route};
 use vimcar::users::UniqueField;
 use vimcar::users::UserStoreExt;
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
@@ -133,6 +133,19 @@ impl Spec {
             }
         }
 
+        if documented["content"].is_null() {
+            // An answer without a body (a 204): none is sent, and nothing says what it would be.
+            assert!(
+                matches!(response.body(), Body::Empty)
+                    && !response.headers().contains_key("content-type"),
+                "{context}: documented without a body, answered with one"
+            );
+            self.checked
+                .lock()
+                .unwrap()
+                .insert((operation.clone(), status));
+            return;
+        }
         let content_type = response
             .headers()
             .get("content-type")
@@ -180,7 +193,7 @@ fn registry_operations() -> Vec<(Operation, &'static Function)> {
 
 /// What each function of the registry can answer: its success, and the errors its handler returns beyond those
 /// every function can. A new function, or a new error in a handler, belongs here and in openapi.yaml.
-fn answers() -> [(&'static Function, u16, Vec<ApiError>); 3] {
+fn answers() -> [(&'static Function, u16, Vec<ApiError>); 5] {
     [
         (
             &REGISTER,
@@ -206,12 +219,36 @@ fn answers() -> [(&'static Function, u16, Vec<ApiError>); 3] {
             ],
         ),
         (
+            &REFRESH,
+            200,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Validation(vec![FieldError::new("refresh_token", "is required")]),
+                ApiError::Unauthorized("The refresh token is invalid"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+            ],
+        ),
+        (
+            &LOG_OUT,
+            204,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Unauthorized("The refresh token is invalid"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+            ],
+        ),
+        (
             &LIST_USERS,
             200,
             vec![
                 ApiError::MethodNotAllowed(Method::GET),
                 ApiError::InvalidQuery(vec![FieldError::new("limit", "must be a whole number")]),
                 ApiError::Unauthorized("The token has expired"),
+                ApiError::SessionEnded("The session has ended; log in again"),
             ],
         ),
     ]
@@ -305,7 +342,7 @@ fn binary_post(path: &str, content_type: &str, bytes: Vec<u8>) -> Request {
 /// status that does not need a broken store or a throttled account (those are checked above).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_answers_of_every_function_fit_the_spec() {
-    use vimcar::handlers::{list_users, log_in, register};
+    use vimcar::handlers::{list_users, log_in, log_out, refresh, register};
 
     let spec = Spec::load();
     let app = TestApp::sqlite().await;
@@ -404,6 +441,122 @@ async fn real_answers_of_every_function_fit_the_spec() {
         paged.headers().contains_key("link"),
         "a next page is linked"
     );
+
+    // refresh: the login's refresh token, then it again (spent twice over: reuse, which ends the session).
+    let refresh_op = operation(&REFRESH.routes[0]);
+    let first = json(&logged_in)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refreshed = refresh(
+        &app,
+        post_json("/auth/refresh", &json!({"refresh_token": first})),
+    )
+    .await;
+    assert_eq!(refreshed.status(), 200);
+    spec.check(&refresh_op, &refreshed);
+    let second = json(&refreshed)["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = refresh(
+        &app,
+        post_json("/auth/refresh", &json!({"refresh_token": second})),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    let reused = refresh(
+        &app,
+        post_json("/auth/refresh", &json!({"refresh_token": first})),
+    )
+    .await;
+    assert_eq!(reused.status(), 401);
+    assert_eq!(json(&reused)["type"], "/problems/session-ended");
+    spec.check(&refresh_op, &reused);
+    for (request, status) in [
+        (
+            post_json("/auth/refresh", &json!({"refresh_token": "vrt1_forged"})),
+            401,
+        ),
+        (
+            post_raw("/auth/refresh", Some("application/json"), "[]"),
+            400,
+        ),
+        (post_raw("/auth/refresh", None, "{}"), 415),
+        (
+            post_raw(
+                "/auth/refresh",
+                Some("application/json"),
+                "x".repeat(16 * 1024 + 1),
+            ),
+            413,
+        ),
+        (post_json("/auth/refresh", &json!({})), 422),
+        (request("GET", "/auth/refresh", &[]), 405),
+    ] {
+        let response = refresh(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&refresh_op, &response);
+    }
+
+    // logout: by refresh token, then by access token with no body, and refused.
+    let logout_op = operation(&LOG_OUT.routes[0]);
+    let session = log_in(&app, post_json("/auth", &login)).await;
+    assert_eq!(session.status(), 200);
+    let session_token = json(&session)["refresh_token"].as_str().unwrap().to_owned();
+    let other = log_in(&app, post_json("/auth", &login)).await;
+    let other_access = json(&other)["access_token"].as_str().unwrap().to_owned();
+    for (request, status) in [
+        (
+            post_json("/auth/logout", &json!({"refresh_token": session_token})),
+            204,
+        ),
+        (
+            request(
+                "POST",
+                "/auth/logout",
+                &[("authorization", &format!("JWT {other_access}"))],
+            ),
+            204,
+        ),
+        // The access token of the session just ended.
+        (
+            request(
+                "POST",
+                "/auth/logout",
+                &[("authorization", &format!("JWT {other_access}"))],
+            ),
+            401,
+        ),
+        (post_json("/auth/logout", &json!({"scope": "global"})), 401),
+        (
+            post_json("/auth/logout", &json!({"refresh_token": "vrt1_forged"})),
+            401,
+        ),
+        (
+            post_raw("/auth/logout", Some("application/json"), "[]"),
+            400,
+        ),
+        (post_raw("/auth/logout", Some("text/plain"), "{}"), 415),
+        (
+            post_raw(
+                "/auth/logout",
+                Some("application/json"),
+                "x".repeat(16 * 1024 + 1),
+            ),
+            413,
+        ),
+        (request("GET", "/auth/logout", &[]), 405),
+    ] {
+        let response = log_out(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&logout_op, &response);
+    }
+    // The first session ended for reuse above: its access token now answers session-ended on a protected route.
+    let ended = list_users(&app, get_with_token("/api/users", &token)).await;
+    assert_eq!(ended.status(), 401);
+    assert_eq!(json(&ended)["type"], "/problems/session-ended");
+    spec.check(&list_op, &ended);
 
     // Every documented status was reached by a real answer, but those only a broken store or a locked account give.
     let checked = spec.checked.lock().unwrap().clone();

@@ -417,6 +417,24 @@ fn login(username: &str, password: &str) -> lambda_http::Request {
     )
 }
 
+/// Logs `username` in with [`PASSWORD`], asserting a 200: the new session's access and refresh tokens.
+async fn session(app: &vimcar_tests::TestApp, username: &str) -> (String, String) {
+    let response = vimcar::handlers::log_in(app, login(username, PASSWORD)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", json(&response));
+    let body = json(&response);
+    let token = |name: &str| {
+        body[name]
+            .as_str()
+            .expect("a login answers tokens")
+            .to_owned()
+    };
+    (token("access_token"), token("refresh_token"))
+}
+
+fn refresh(refresh_token: &str) -> lambda_http::Request {
+    post_json("/auth/refresh", &json!({"refresh_token": refresh_token}))
+}
+
 #[tokio::test]
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
     let table = TestTable::create(&endpoint()).await;
@@ -477,11 +495,26 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         .hash
         .unwrap();
     assert_ne!(stored.as_str(), old.as_str(), "the login upgraded the hash");
+    // Each success above began a session. Fill alice's up to the limit, then one login more ends the oldest: the user's
+    // session list is read, and the evicted session's item deleted in the login's transaction.
+    for _ in 2..vimcar::sessions::MAX_SESSIONS_PER_USER {
+        session(&app, "alice").await;
+    }
+    recorder.start();
+    let (token, _) = session(&app, "alice").await;
+    let evicting = recorder.stop(&name);
+    assert!(
+        evicting
+            .iter()
+            .any(|((action, _, key), _)| action == "dynamodb:DeleteItem"
+                && key.starts_with(vimcar::storage::dynamodb::items::SESSION_PREFIX)),
+        "the login beyond the limit deletes the oldest session: {evicting:?}"
+    );
+    calls.extend(evicting);
     assert_least_privilege("auth", &calls);
     checked.insert("auth");
 
     // list-users: a page with a valid token.
-    let token = json(&right)["access_token"].as_str().unwrap().to_owned();
     recorder.start();
     let listed = app.list(&token).await;
     let calls = recorder.stop(&name);
@@ -497,6 +530,62 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     );
     assert_least_privilege("list-users", &calls);
     checked.insert("list-users");
+
+    // refresh: a rotation, the next one, then the first token again (reuse, which ends the session).
+    assert_eq!(app.register("bob").await.status(), StatusCode::CREATED);
+    let (_, first) = session(&app, "bob").await;
+    recorder.start();
+    let rotated = vimcar::handlers::refresh(&app, refresh(&first)).await;
+    assert_eq!(rotated.status(), StatusCode::OK, "{}", json(&rotated));
+    let second = json(&rotated)["refresh_token"].as_str().unwrap().to_owned();
+    let again = vimcar::handlers::refresh(&app, refresh(&second)).await;
+    assert_eq!(again.status(), StatusCode::OK, "{}", json(&again));
+    let reused = vimcar::handlers::refresh(&app, refresh(&first)).await;
+    let calls = recorder.stop(&name);
+    assert_eq!(reused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(&reused)["type"], "/problems/session-ended");
+    assert_least_privilege("refresh", &calls);
+    checked.insert("refresh");
+
+    // logout: one session by its refresh token, one by its access token (checked first), then every other one.
+    let (_, by_refresh) = session(&app, "bob").await;
+    let (by_access, _) = session(&app, "bob").await;
+    let (_, global) = session(&app, "bob").await;
+    let (remaining, _) = session(&app, "bob").await;
+    recorder.start();
+    let local = vimcar::handlers::log_out(
+        &app,
+        post_json("/auth/logout", &json!({"refresh_token": by_refresh})),
+    )
+    .await;
+    let with_access = vimcar::handlers::log_out(
+        &app,
+        vimcar_tests::requests::request(
+            "POST",
+            "/auth/logout",
+            &[("authorization", &format!("JWT {by_access}"))],
+        ),
+    )
+    .await;
+    let everywhere = vimcar::handlers::log_out(
+        &app,
+        post_json(
+            "/auth/logout",
+            &json!({"refresh_token": global, "scope": "global"}),
+        ),
+    )
+    .await;
+    let calls = recorder.stop(&name);
+    for response in [&local, &with_access, &everywhere] {
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(
+        app.list(&remaining).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the global logout ended bob's other sessions"
+    );
+    assert_least_privilege("logout", &calls);
+    checked.insert("logout");
 
     let registered: BTreeSet<&str> = vimcar::routes::FUNCTIONS
         .iter()

@@ -184,6 +184,8 @@ fn the_registry_serves_the_api_contract_of_the_readme() {
     let expected: BTreeSet<Route> = [
         ("POST", "/api/users", "register"),
         ("POST", "/auth", "auth"),
+        ("POST", "/auth/refresh", "refresh"),
+        ("POST", "/auth/logout", "logout"),
         ("GET", "/api/users", "list-users"),
     ]
     .into_iter()

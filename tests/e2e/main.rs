@@ -1,4 +1,4 @@
-//! End to end: the README's curl flow over HTTP, through `cargo lambda watch` and the three function processes.
+//! End to end: the README's curl flows over HTTP, through `cargo lambda watch` and the function processes.
 
 use std::time::Duration;
 
@@ -43,6 +43,143 @@ fn post(agent: &ureq::Agent, url: &str, body: &Value) -> Answer {
             .header("Content-type", "application/json")
             .send(body.to_string()),
     )
+}
+
+/// A POST with an optional JSON body and an optional access token, for the answers without a body (a 204): the
+/// status, and the body's text.
+fn post_with(
+    agent: &ureq::Agent,
+    url: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> (u16, String) {
+    let mut request = agent.post(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("JWT {token}"));
+    }
+    let response = match body {
+        Some(body) => request
+            .header("Content-type", "application/json")
+            .send(body.to_string()),
+        None => request.send_empty(),
+    };
+    let mut response = response.expect("the emulator answers");
+    let text = response.body_mut().read_to_string().expect("a text body");
+    (response.status().as_u16(), text)
+}
+
+fn list(agent: &ureq::Agent, base: &str, access_token: &str) -> Answer {
+    answer(
+        agent
+            .get(format!("{base}/api/users"))
+            .header("Authorization", format!("JWT {access_token}"))
+            .call(),
+    )
+}
+
+/// The tokens a login or a refresh answered.
+struct Tokens {
+    access: String,
+    refresh: String,
+}
+
+fn tokens(answer: &Answer) -> Tokens {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let token = |name: &str| {
+        answer.body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name}: {}", answer.body))
+            .to_owned()
+    };
+    Tokens {
+        access: token("access_token"),
+        refresh: token("refresh_token"),
+    }
+}
+
+/// The README's "Sessions" flow: refresh, log out, log out everywhere. Answers every token it saw, for the logs
+/// check.
+fn sessions_flow(server: &LambdaWatch) -> Vec<String> {
+    let agent = client();
+    let base = server.base_url();
+    let login = json!({"username": "foo", "password": STRONG_PASSWORD});
+    let refresh = |refresh_token: &str| {
+        post(
+            &agent,
+            &format!("{base}/auth/refresh"),
+            &json!({"refresh_token": refresh_token}),
+        )
+    };
+    let logout = format!("{base}/auth/logout");
+
+    let first = tokens(&post(&agent, &format!("{base}/auth"), &login));
+    let refreshed = refresh(&first.refresh);
+    assert_eq!(refreshed.headers["cache-control"], "no-store");
+    let second = tokens(&refreshed);
+    assert_ne!(
+        second.refresh, first.refresh,
+        "a refresh answers the next refresh token"
+    );
+    assert!(refreshed.body["refresh_expires_in"].as_u64().unwrap() > 0);
+    assert_eq!(list(&agent, &base, &second.access).status, 200);
+    let before_logout = list(&agent, &base, &first.access);
+    assert_eq!(
+        before_logout.status, 200,
+        "the access token from before the refresh works until its session ends: {}",
+        before_logout.body
+    );
+
+    let (status, body) = post_with(
+        &agent,
+        &logout,
+        Some(&json!({"refresh_token": second.refresh})),
+        None,
+    );
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(body, "", "a logout answers no body");
+    for access in [&first.access, &second.access] {
+        let refused = list(&agent, &base, access);
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_eq!(refused.body["type"], "/problems/session-ended");
+    }
+    let refused = refresh(&second.refresh);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["type"], "/problems/session-ended");
+    let (status, body) = post_with(
+        &agent,
+        &logout,
+        Some(&json!({"refresh_token": second.refresh})),
+        None,
+    );
+    assert_eq!(status, 204, "logging out again succeeds: {body}");
+
+    // Two sessions (say a laptop and a phone); a global logout with one's access token ends both.
+    let laptop = tokens(&post(&agent, &format!("{base}/auth"), &login));
+    let phone = tokens(&post(&agent, &format!("{base}/auth"), &login));
+    let (status, body) = post_with(
+        &agent,
+        &logout,
+        Some(&json!({"scope": "global"})),
+        Some(&laptop.access),
+    );
+    assert_eq!(status, 204, "{body}");
+    for access in [&laptop.access, &phone.access] {
+        let refused = list(&agent, &base, access);
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_eq!(refused.body["type"], "/problems/session-ended");
+    }
+    let refused = refresh(&phone.refresh);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["type"], "/problems/session-ended");
+
+    // Neither a refresh token nor an access token: nothing says whose session.
+    let (status, body) = post_with(&agent, &logout, Some(&json!({})), None);
+    assert_eq!(status, 401, "{body}");
+
+    [first, second, laptop, phone]
+        .into_iter()
+        .flat_map(|tokens| [tokens.access, tokens.refresh])
+        .collect()
 }
 
 /// The README's flow, then the two mistakes every client makes first.
@@ -95,10 +232,12 @@ fn readme_flow(server: &LambdaWatch) {
     );
     assert_eq!(wrong.status, 401, "{}", wrong.body);
 
+    let session_tokens = sessions_flow(server);
+
     // What the functions logged for all of the above holds no secret (and they did log: the capture works).
     let logs = server.logs();
     assert!(
-        logs.contains("user registered"),
+        logs.contains("user registered") && logs.contains("logged out everywhere"),
         "no function logs captured:\n{logs}"
     );
     for secret in [
@@ -107,7 +246,10 @@ fn readme_flow(server: &LambdaWatch) {
         "$argon2id",
         "wrong password!!",
         SECRET,
-    ] {
+    ]
+    .into_iter()
+    .chain(session_tokens.iter().map(String::as_str))
+    {
         assert!(!logs.contains(secret), "the logs hold {secret:?}:\n{logs}");
     }
 

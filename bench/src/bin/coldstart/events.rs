@@ -17,7 +17,7 @@ use crate::runtime_api::Invocation;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// One function of the registry (`vimcar::routes::FUNCTIONS`), with the name, memory and timeout `template.yaml`
-/// deploys it with. Ordered as the registry lists them, which puts logins before listing.
+/// deploys it with. Ordered as the registry lists them, which puts logins before refreshes, logouts and listing.
 #[derive(Clone, Copy)]
 pub struct Function(&'static routes::Function);
 
@@ -101,16 +101,27 @@ impl Function {
     }
 }
 
-/// Makes each function's next event and checks its answers; remembers the token the last login returned.
+/// Makes each function's next event and checks its answers; remembers the tokens the last login or refresh
+/// returned.
 pub struct Events {
     register: Value,
     auth: Value,
+    refresh: Value,
+    log_out: Value,
     list_users: Value,
     /// Distinguishes this harness run's usernames from any earlier run's on the same table.
     nonce: String,
     sequence: u64,
     login: String,
+    /// The newest session's access token, for list-users.
     token: Option<String>,
+    /// The newest session's refresh token, which each refresh replaces.
+    refresh_token: Option<String>,
+    /// The refresh tokens of the sessions of earlier logins, which logouts end (in turn, and again once all are:
+    /// a logout of an ended session succeeds, with the same storage calls). Never the newest session's, which
+    /// list-users goes on using.
+    retired: Vec<String>,
+    logouts: usize,
 }
 
 impl Events {
@@ -120,16 +131,21 @@ impl Events {
         Ok(Self {
             register: parse(include_str!("../../../../tests/fixtures/register.json"))?,
             auth: parse(include_str!("../../../../tests/fixtures/auth.json"))?,
+            refresh: parse(include_str!("../../../../tests/fixtures/refresh.json"))?,
+            log_out: parse(include_str!("../../../../tests/fixtures/logout.json"))?,
             list_users: parse(include_str!("../../../../tests/fixtures/list-users.json"))?,
             nonce: nonce.to_owned(),
             sequence: 0,
             login: login.to_owned(),
             token: None,
+            refresh_token: None,
+            retired: Vec::new(),
+            logouts: 0,
         })
     }
 
-    /// The next event for `function`: a new user for register, the prepared login for auth, the last token for
-    /// list-users.
+    /// The next event for `function`: a new user for register, the prepared login for auth, the newest refresh
+    /// token for refresh, an earlier session's refresh token for logout, the newest access token for list-users.
     pub fn next(&mut self, function: Function) -> Result<Invocation> {
         self.sequence += 1;
         let request_id = format!("{}-{:08}", self.nonce, self.sequence);
@@ -148,6 +164,31 @@ impl Events {
             {
                 let body = json!({"username": self.login, "password": PASSWORD});
                 with_body(&self.auth, &body)
+            }
+        } else if name == routes::REFRESH.name {
+            {
+                let refresh_token = self.refresh_token.as_deref().ok_or(
+                    "refresh needs a refresh token from a login first: give the auth bootstrap too",
+                )?;
+                with_body(&self.refresh, &json!({"refresh_token": refresh_token}))
+            }
+        } else if name == routes::LOG_OUT.name {
+            {
+                if self.retired.is_empty() {
+                    return Err("logout needs a session besides the newest (which list-users uses): give the auth \
+                                bootstrap too, with two invocations or more"
+                        .into());
+                }
+                let refresh_token = &self.retired[self.logouts % self.retired.len()];
+                self.logouts += 1;
+                // The fixture logs out with an access token and no body; this one with a refresh token.
+                let mut event = with_body(&self.log_out, &json!({"refresh_token": refresh_token}));
+                let headers = event["headers"]
+                    .as_object_mut()
+                    .ok_or("tests/fixtures/logout.json has no headers")?;
+                headers.remove("authorization");
+                headers.insert("content-type".to_owned(), "application/json".into());
+                event
             }
         } else if name == routes::LIST_USERS.name {
             {
@@ -182,7 +223,8 @@ impl Events {
         })
     }
 
-    /// Fails unless `payload` (the function's answer to API Gateway) has a 2xx status; keeps a login's token.
+    /// Fails unless `payload` (the function's answer to API Gateway) has a 2xx status; keeps the tokens of a login or
+    /// a refresh.
     pub fn check(&mut self, function: Function, payload: &[u8]) -> Result<()> {
         let text = String::from_utf8_lossy(payload);
         let answer: Value = serde_json::from_slice(payload)
@@ -191,14 +233,24 @@ impl Events {
         if !(200..300).contains(&status) {
             return Err(format!("{}: answered {status}, not 2xx: {text}", function.name()).into());
         }
-        if function.name() == routes::AUTH.name {
+        let name = function.name();
+        if name == routes::AUTH.name || name == routes::REFRESH.name {
             let body = answer["body"].as_str().unwrap_or("");
             let body: Value = serde_json::from_str(body)
-                .map_err(|e| format!("auth: the body is not JSON text ({e}): {text}"))?;
-            let token = body["access_token"]
-                .as_str()
-                .ok_or_else(|| format!("auth: no access_token: {text}"))?;
-            self.token = Some(token.to_owned());
+                .map_err(|e| format!("{name}: the body is not JSON text ({e}): {text}"))?;
+            let token = |field: &str| {
+                body[field]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{name}: no {field}: {text}"))
+            };
+            self.token = Some(token("access_token")?);
+            let refresh_token = token("refresh_token")?;
+            match self.refresh_token.replace(refresh_token) {
+                // A login begins a new session: the one before is free to be logged out.
+                Some(earlier) if name == routes::AUTH.name => self.retired.push(earlier),
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -230,6 +282,27 @@ mod tests {
         Function::named("list-users").unwrap()
     }
 
+    fn refresh() -> Function {
+        Function::named("refresh").unwrap()
+    }
+
+    fn log_out() -> Function {
+        Function::named("logout").unwrap()
+    }
+
+    /// An answer of auth or refresh with these tokens.
+    fn tokens(access: &str, refresh: &str) -> Vec<u8> {
+        let body = json!({"access_token": access, "refresh_token": refresh}).to_string();
+        json!({"statusCode": 200, "body": body})
+            .to_string()
+            .into_bytes()
+    }
+
+    fn body(invocation: &Invocation) -> Value {
+        let event: Value = serde_json::from_slice(&invocation.event).unwrap();
+        serde_json::from_str(event["body"].as_str().unwrap()).unwrap()
+    }
+
     #[test]
     fn the_functions_come_from_the_registry_in_its_order() {
         let mut functions: Vec<Function> = routes::FUNCTIONS
@@ -238,7 +311,10 @@ mod tests {
             .map(|f| Function::named(f.name).unwrap())
             .collect();
         functions.sort();
-        assert_eq!(functions, [register(), log_in(), list_users()]);
+        assert_eq!(
+            functions,
+            [register(), log_in(), refresh(), log_out(), list_users()]
+        );
         assert_eq!(list_users().memory_mb(), routes::LIST_USERS.memory_mb);
         assert_eq!(
             log_in().timeout(),
@@ -280,13 +356,43 @@ mod tests {
     fn a_login_answer_hands_its_token_to_list_users() {
         let mut events = Events::new("n1", "someone").unwrap();
         assert!(events.next(list_users()).is_err());
-        let answer = json!({"statusCode": 200, "body": r#"{"access_token":"t0k3n"}"#});
+        let answer =
+            json!({"statusCode": 200, "body": r#"{"access_token":"t0k3n","refresh_token":"r"}"#});
         events
             .check(log_in(), answer.to_string().as_bytes())
             .unwrap();
         let event: Value =
             serde_json::from_slice(&events.next(list_users()).unwrap().event).unwrap();
         assert_eq!(event["headers"]["authorization"], "JWT t0k3n");
+    }
+
+    #[test]
+    fn refreshes_follow_the_newest_token_and_logouts_end_earlier_sessions_only() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        assert!(events.next(refresh()).is_err());
+        events.check(log_in(), &tokens("a1", "r1")).unwrap();
+        assert!(
+            events.next(log_out()).is_err(),
+            "the only session is list-users'"
+        );
+        events.check(log_in(), &tokens("a2", "r2")).unwrap();
+        assert_eq!(
+            body(&events.next(refresh()).unwrap()),
+            json!({"refresh_token": "r2"})
+        );
+        events.check(refresh(), &tokens("a3", "r3")).unwrap();
+        assert_eq!(
+            body(&events.next(refresh()).unwrap()),
+            json!({"refresh_token": "r3"})
+        );
+        let logout = events.next(log_out()).unwrap();
+        assert_eq!(body(&logout), json!({"refresh_token": "r1"}));
+        let event: Value = serde_json::from_slice(&logout.event).unwrap();
+        assert_eq!(event["headers"]["content-type"], "application/json");
+        assert!(event["headers"].get("authorization").is_none());
+        let listing: Value =
+            serde_json::from_slice(&events.next(list_users()).unwrap().event).unwrap();
+        assert_eq!(listing["headers"]["authorization"], "JWT a3");
     }
 
     #[test]

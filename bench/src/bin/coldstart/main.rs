@@ -3,7 +3,8 @@
 //!
 //! ```sh
 //! infra/with-moto cargo run --release -p vimcar-bench --bin coldstart -- \
-//!     --out target/bench/coldstart.md target/release/register target/release/auth target/release/list-users
+//!     --out target/bench/coldstart.md target/release/register target/release/auth target/release/refresh \
+//!     target/release/logout target/release/list-users
 //! ```
 //!
 //! `infra/bench-coldstart` builds everything and runs exactly that. Every bootstrap is started `--runs` times; each
@@ -41,7 +42,7 @@ from DYNAMODB_ENDPOINT (run under infra/with-moto).
   --warm N      invocations after the first, per cold start, before VmHWM is read (default 50, at least 2)
   --out FILE    also write the markdown table to FILE
   --admin PATH  the vimcar-admin command that creates the table and the login user (default target/debug/vimcar-admin)
-  --table NAME  DynamoDB table for auth and list-users (default vimcar-coldstart); each register run gets an empty
+  --table NAME  DynamoDB table for the functions but register (default vimcar-coldstart); each register run gets an empty
                 table NAME-<nonce>-register-<run>
   --env NAME=VALUE  one more variable for the bootstraps, or a different value (e.g. MALLOC_ARENA_MAX=2)";
 
