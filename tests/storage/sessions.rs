@@ -10,6 +10,7 @@ use tokio::sync::Barrier;
 use uuid::Uuid;
 use vimcar::config::DEFAULT_SESSION_POLICY;
 use vimcar::sessions::{MAX_SESSIONS_PER_USER, Session};
+use vimcar::storage::StoreError;
 use vimcar::users::{User, UserStoreExt};
 use vimcar_tests::{TestStore, Users, user};
 
@@ -290,7 +291,13 @@ async fn sessions_begun_while_all_are_ended_are_each_counted_or_still_listed(sto
             let (users, start) = (Arc::clone(users), Arc::clone(&start));
             tokio::spawn(async move {
                 start.wait().await;
-                users.end_all(alice.id).await.unwrap()
+                match users.end_all(alice.id).await {
+                    Ok(ended) => ended,
+                    // DynamoDB gives up when the list keeps changing under it, and then has written nothing:
+                    // an answer the caller may retry, which ended no session.
+                    Err(StoreError::Unavailable(_)) => 0,
+                    Err(other) => panic!("end_all failed: {other:?}"),
+                }
             })
         })
         .collect();
