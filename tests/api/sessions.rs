@@ -204,6 +204,26 @@ async fn without_a_grace_window_the_second_refresh_of_one_token_is_reuse(mut app
     assert_ended(&app, &one, ENDED).await;
 }
 
+async fn a_refresh_token_two_generations_old_is_reuse_even_inside_the_grace_window(
+    mut app: TestApp,
+) {
+    let clock = manual_clock(&mut app);
+    app.registered("alice").await;
+    let first = app.log_in_pair("alice").await;
+    let second = app.refreshed(&first.refresh).await;
+    let third = app.refreshed(&second.refresh).await;
+    clock.advance(TimeDelta::seconds(1));
+
+    // Only the token the last refresh replaced counts as a second tab; an older one is a copy.
+    assert_problem(
+        &app.refresh(&first.refresh).await,
+        401,
+        SESSION_ENDED,
+        REUSED,
+    );
+    assert_ended(&app, &third, ENDED).await;
+}
+
 async fn logging_out_with_the_refresh_token_ends_that_session_only(app: TestApp) {
     app.registered("alice").await;
     let other = app.log_in_pair("alice").await;
@@ -604,6 +624,7 @@ for_each_backend!(
     two_concurrent_refreshes_of_one_token_both_succeed_and_revoke_nothing,
     two_sequential_refreshes_of_one_token_inside_the_grace_window_both_succeed,
     without_a_grace_window_the_second_refresh_of_one_token_is_reuse,
+    a_refresh_token_two_generations_old_is_reuse_even_inside_the_grace_window,
     logging_out_with_the_refresh_token_ends_that_session_only,
     logging_out_with_only_the_access_token_ends_its_session,
     a_global_logout_ends_every_session_of_the_user_and_no_other_users,
