@@ -58,6 +58,10 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
     if bytes.is_empty() {
         return Err(ApiError::MalformedBody("the body is empty".to_owned()));
     }
+    // serde reads a struct from a JSON array too (its fields in order): every body of this API is an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::MalformedBody("expected a JSON object".to_owned()));
+    }
     serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedBody(e.to_string()))
 }
 
@@ -190,5 +194,34 @@ mod tests {
             assert!(!is_json(&headers(&[("content-type", value)])), "{value}");
         }
         assert!(!is_json(&headers(&[])));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_json_object_is_malformed_even_when_its_values_would_fit() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Named {
+            name: String,
+        }
+        let request = |body: &str| {
+            http::Request::builder()
+                .header("content-type", "application/json")
+                .body(Body::Text(body.to_owned()))
+                .unwrap()
+        };
+        for body in [r#"["alice"]"#, r#" ["alice"]"#, r#""alice""#, "5", "null"] {
+            assert!(
+                matches!(
+                    json_body::<Named>(&request(body)),
+                    Err(ApiError::MalformedBody(_))
+                ),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            json_body::<Named>(&request(" \n{\"name\": \"alice\"}"))
+                .unwrap()
+                .name,
+            "alice"
+        );
     }
 }

@@ -13,5 +13,6 @@ mod list_users;
 mod properties;
 mod register;
 mod robustness;
+mod sessions;
 mod timing;
 mod tokens;

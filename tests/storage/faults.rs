@@ -1,22 +1,27 @@
 //! When DynamoDB refuses connections or hangs, the repository answers `Unavailable` and the API 503 with
-//! Retry-After, within a bounded time; nothing is half-written; and once DynamoDB is back, everything works again.
+//! Retry-After, within a bounded time; nothing is half-written (no user, no session); and once DynamoDB is back,
+//! everything works again.
 //!
 //! Each test runs a moto server of its own, so that it can break it.
 
+use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Response};
+use serde_json::json;
+use uuid::Uuid;
 use vimcar::storage::StoreError;
 use vimcar::storage::dynamodb::CALL_BUDGET;
+use vimcar::storage::dynamodb::DynamoDb;
 use vimcar::users::UserStoreExt;
 use vimcar::users::Username;
 use vimcar_tests::dynamodb::TestTable;
 use vimcar_tests::faults::{Moto, Proxy};
-use vimcar_tests::requests::{header, json};
-use vimcar_tests::{TestApp, Users, user};
+use vimcar_tests::requests::{header, json, post_json};
+use vimcar_tests::{STRONG_PASSWORD, TestApp, Users, user};
 
 /// The repository's own budget, plus slack for a busy machine: far below a Lambda's 10 s either way.
 const BOUND: Duration = CALL_BUDGET.saturating_add(Duration::from_secs(2));
@@ -109,4 +114,38 @@ async fn a_hung_server_is_unavailable_within_the_budget_and_leaves_whole_users_o
     assert!(users.delete(&username("alice")).await.unwrap());
     let stored = table.assert_only_whole_users().await;
     assert!(stored.iter().all(|u| u.username != username("alice")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_whose_session_cannot_be_written_stores_no_session() {
+    let moto = Moto::start();
+    let mut proxy = Proxy::start(moto.addr()).await;
+    let table = TestTable::create(&moto.url()).await;
+    let users: Users = Arc::new(table.users.clone());
+    let mut app = TestApp::new(Arc::clone(&users));
+    // The same table, with only the session port behind the proxy: the password check and the throttle's
+    // counters work, and the session's write is the step that fails.
+    let sessions = DynamoDb::connect(table.users.table().to_owned(), Some(&proxy.url()))
+        .await
+        .expect("the DynamoDB client builds");
+    app.sessions = Arc::new(sessions);
+    let alice: Uuid = app.registered("alice").await.parse().unwrap();
+    let login = || {
+        let body = json!({"username": "alice", "password": STRONG_PASSWORD});
+        vimcar::handlers::log_in(&app, post_json("/auth", &body))
+    };
+
+    proxy.cut();
+    assert_503_with_retry_after(&timed(login()).await);
+
+    proxy.restore().await;
+    table.assert_only_whole_users().await;
+    assert_eq!(table.stored_sessions().await, BTreeSet::new());
+    assert_eq!(table.listed_sessions(alice).await, BTreeSet::new());
+    assert_eq!(users.sessions_of(alice).await.unwrap(), []);
+    // Once DynamoDB is reachable again, the next login begins a session, whole.
+    let response = login().await;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    table.assert_only_whole_users().await;
+    assert_eq!(users.sessions_of(alice).await.unwrap().len(), 1);
 }

@@ -1,5 +1,5 @@
-//! Storage tests: the repository behaviour suite on every backend, races for one name or address, DynamoDB faults
-//! and the login-attempt counters' TTL.
+//! Storage tests: the repository and session-store behaviour suites on every backend, races for one name or
+//! address, DynamoDB faults and the login-attempt counters' TTL.
 
 // The backend matrix, `for_each_backend!`, as every suite runs it.
 #[macro_use]
@@ -8,4 +8,5 @@ extern crate vimcar_tests;
 mod faults;
 mod races;
 mod repository;
+mod sessions;
 mod ttl;

@@ -14,7 +14,7 @@ use vimcar::storage::Storage;
 use vimcar::users::UserStore;
 
 use crate::dynamodb::{TestTable, endpoint};
-use crate::requests::{get_with_token, json, post_json};
+use crate::requests::{get_with_token, json, post_json, post_json_with_token, request};
 use crate::{STRONG_PASSWORD, config};
 
 /// A storage backend seen through all its ports, as the tests hold one.
@@ -62,6 +62,31 @@ impl From<TestStore> for Users {
 impl From<TestStore> for TestApp {
     fn from(store: TestStore) -> Self {
         TestApp::new(store.users)
+    }
+}
+
+/// What a login or a refresh hands a client: an access token, and the refresh token that gets the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TokenPair {
+    /// The pair in a 200 answer of `POST /auth` or `POST /auth/refresh`, asserting the status.
+    pub fn from_response(response: &Response<Body>) -> Self {
+        assert_eq!(response.status(), 200, "{}", json(response));
+        let body = json(response);
+        let field = |name: &str| {
+            body[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("the answer has no {name}: {body}"))
+                .to_owned()
+        };
+        Self {
+            access: field("access_token"),
+            refresh: field("refresh_token"),
+        }
     }
 }
 
@@ -126,6 +151,43 @@ impl TestApp {
             .as_str()
             .expect("a login answers a token")
             .to_owned()
+    }
+
+    /// `POST /auth` as `name` with [`STRONG_PASSWORD`], asserting a 200, and answers the new session's tokens.
+    pub async fn log_in_pair(&self, name: &str) -> TokenPair {
+        let body = json!({"username": name, "password": STRONG_PASSWORD});
+        TokenPair::from_response(&vimcar::handlers::log_in(self, post_json("/auth", &body)).await)
+    }
+
+    /// `POST /auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response<Body> {
+        let body = json!({ "refresh_token": refresh_token });
+        vimcar::handlers::refresh(self, post_json("/auth/refresh", &body)).await
+    }
+
+    /// [`refresh`](Self::refresh), asserting a 200, and answers the next tokens.
+    pub async fn refreshed(&self, refresh_token: &str) -> TokenPair {
+        TokenPair::from_response(&self.refresh(refresh_token).await)
+    }
+
+    /// `POST /auth/logout` with `body`, and with `Authorization: JWT <access>` when given; with neither, an empty
+    /// POST.
+    pub async fn log_out(
+        &self,
+        body: Option<&serde_json::Value>,
+        access: Option<&str>,
+    ) -> Response<Body> {
+        let request = match (body, access) {
+            (Some(body), Some(access)) => post_json_with_token("/auth/logout", body, access),
+            (Some(body), None) => post_json("/auth/logout", body),
+            (None, Some(access)) => request(
+                "POST",
+                "/auth/logout",
+                &[("authorization", &format!("JWT {access}"))],
+            ),
+            (None, None) => request("POST", "/auth/logout", &[]),
+        };
+        vimcar::handlers::log_out(self, request).await
     }
 
     /// Registers `name` and logs in: the id and the token a new client holds.

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 use vimcar::storage::dynamodb::DynamoDb;
 use vimcar::storage::dynamodb::items::{
-    Item, LOGIN_PREFIX, PK, SKELETON, email_key, skeleton_key, user_key, username_key,
+    Item, LOGIN_PREFIX, PK, SESSION_PREFIX, SKELETON, email_key, skeleton_key, user_key,
+    username_key,
 };
 use vimcar::users::UserStoreExt;
 use vimcar::users::{PageSize, Skeleton, User, UserStore};
@@ -108,7 +109,8 @@ pub fn keys_of(user: &User) -> BTreeSet<String> {
 impl TestTable {
     /// Asserts that the table holds exactly the four items of each listed user: no half-written user, no
     /// orphaned reservation. Login-attempt counters (`LOGIN#…`) are throttling state, not users, and are left out: a
-    /// successful login leaves its account's counter behind, at zero, until its window ends. Answers the users.
+    /// successful login leaves its account's counter behind, at zero, until its window ends. Sessions are checked
+    /// by [`assert_whole_sessions`](Self::assert_whole_sessions). Answers the users.
     pub async fn assert_only_whole_users(&self) -> Vec<User> {
         let users = self
             .users
@@ -120,10 +122,40 @@ impl TestTable {
             .stored_keys()
             .await
             .into_iter()
-            .filter(|key| !key.starts_with(LOGIN_PREFIX))
+            .filter(|key| !key.starts_with(LOGIN_PREFIX) && !key.starts_with(SESSION_PREFIX))
             .collect();
         assert_eq!(stored, expected);
+        self.assert_whole_sessions(&users.users).await;
         users.users
+    }
+
+    /// The session ids the item of the user `id` lists (its `sessions` string set); empty without one.
+    pub async fn listed_sessions(&self, id: Uuid) -> BTreeSet<String> {
+        let item = self.raw_item(&pk(&user_key(id))).await;
+        match item.as_ref().and_then(|item| item.get("sessions")) {
+            None => BTreeSet::new(),
+            Some(AttributeValue::Ss(ids)) => ids.iter().cloned().collect(),
+            Some(other) => panic!("the user's sessions are not a string set: {other:?}"),
+        }
+    }
+
+    /// The ids of every `SESSION#` item in the table.
+    pub async fn stored_sessions(&self) -> BTreeSet<String> {
+        self.stored_keys()
+            .await
+            .into_iter()
+            .filter_map(|key| key.strip_prefix(SESSION_PREFIX).map(str::to_owned))
+            .collect()
+    }
+
+    /// Asserts that every session item is listed on its user's item, and every listed session has its item: no
+    /// session that a global logout or the user's deletion would miss, none half-begun or half-ended.
+    pub async fn assert_whole_sessions(&self, users: &[User]) {
+        let mut listed = BTreeSet::new();
+        for user in users {
+            listed.extend(self.listed_sessions(user.id).await);
+        }
+        assert_eq!(self.stored_sessions().await, listed);
     }
 }
 

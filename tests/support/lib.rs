@@ -10,7 +10,7 @@ pub mod faults;
 pub mod requests;
 pub mod server;
 
-pub use app::{Backend, TestApp, TestStore, Users};
+pub use app::{Backend, TestApp, TestStore, TokenPair, Users};
 
 /// The signing secret every in-process test uses.
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";

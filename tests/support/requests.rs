@@ -21,6 +21,16 @@ pub fn post_raw(path: &str, content_type: Option<&str>, body: impl Into<String>)
         .expect("a valid request")
 }
 
+/// A POST of `body` (JSON) with `Authorization: JWT <token>`.
+pub fn post_json_with_token(path: &str, body: &serde_json::Value, token: &str) -> Request {
+    let mut request = post_json(path, body);
+    request.headers_mut().insert(
+        http::header::AUTHORIZATION,
+        format!("JWT {token}").parse().expect("a valid header"),
+    );
+    request
+}
+
 /// A request with `method` to `path_and_query`, with the given headers, and the query parameters set the way
 /// lambda_http sets them from an API Gateway event.
 pub fn request(method: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Request {

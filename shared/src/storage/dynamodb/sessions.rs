@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    EXPIRES_AT, GENERATION, IDLE_EXPIRES_AT, REFRESHED_AT, SESSIONS, SESSIONS_VERSION,
+    EXPIRES_AT, GENERATION, IDLE_EXPIRES_AT, REFRESHED_AT, SESSIONS, SESSIONS_VERSION, USER_ID,
     number_value, read_session, read_user_sessions, session_item, session_key, string_value,
     ttl_epoch, user_key,
 };
@@ -248,11 +248,20 @@ impl SessionStore for DynamoDb {
     }
 
     /// One transaction: the session's item and its id in the user's list. Without the user (a race with its
-    /// deletion, which ends its sessions anyway), the item alone.
+    /// deletion, which ends its sessions anyway), the item alone. Either way only a session of `user_id`: as on
+    /// SQLite, another user's id ends nothing (and leaves no listed id without its item).
     async fn end(&self, user_id: Uuid, id: Uuid) -> Result<(), StoreError> {
         const DOING: &str = "ending a session";
         bounded(async {
-            let mut items = self.session_deletes(&[id])?;
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(session_key(id)))
+                .condition_expression("attribute_not_exists(pk) OR #user = :user")
+                .expression_attribute_names("#user", USER_ID)
+                .expression_attribute_values(":user", string_value(user_id.to_string()))
+                .build()
+                .map_err(|e| StoreError::Internal(e.into()))?;
+            let mut items = vec![TransactWriteItem::builder().delete(delete).build()];
             items.push(self.user_update(
                 user_id,
                 "DELETE #sessions :id ADD #version :one",
@@ -265,14 +274,22 @@ impl SessionStore for DynamoDb {
             if let Outcome::Written = self.transact(items, DOING).await? {
                 return Ok(());
             }
-            self.client
+            let deleted = self
+                .client
                 .delete_item()
                 .table_name(&self.table)
                 .set_key(Some(session_key(id)))
+                .condition_expression("#user = :user")
+                .expression_attribute_names("#user", USER_ID)
+                .expression_attribute_values(":user", string_value(user_id.to_string()))
                 .send()
-                .await
-                .map_err(|e| sdk_error(e, DOING))?;
-            Ok(())
+                .await;
+            match deleted {
+                // Gone already, or another user's: nothing of `user_id`'s to end.
+                Err(error) if condition_failed(&error) => Ok(()),
+                Err(error) => Err(sdk_error(error, DOING)),
+                Ok(_) => Ok(()),
+            }
         })
         .await
     }
