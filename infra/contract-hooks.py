@@ -8,9 +8,10 @@ to bodies that are not UTF-8 at all is tested in-process (tests/api/robustness.r
 Sessions: a refresh token works once, and a logout ends sessions. So that the positive cases of `POST /auth/refresh`
 and `POST /auth/logout` reach their 200 and 204 (a generated token is never one the API issued), every schema-valid
 refresh token in their bodies is swapped for a fresh session's, and logout's `Authorization` is always a fresh
-session's access token. Those sessions belong to a user of their own, registered here: the harness's user keeps the one
-session whose access token (VIMCAR_TOKEN) authorises every other operation (`GET /api/users`) for the whole run, which
-no logout, reuse or eviction (25 sessions a user) can end.
+session's access token. Each of those sessions belongs to a user of its own, registered here (a shared one could be
+locked by the fuzzing's failed logins under its listed name): the harness's user keeps the one session whose access
+token (VIMCAR_TOKEN) authorises every other operation (`GET /api/users`) for the whole run, which no logout, reuse or
+eviction (25 sessions a user) can end.
 """
 
 import os
@@ -25,23 +26,24 @@ SESSIONS_USER = {"username": "contract-sessions", "password": "contract sessions
 # As openapi.yaml's RefreshToken: what schemathesis generates for a positive case.
 REFRESH_TOKEN = re.compile(r"^vrt1_[A-Za-z0-9_-]{96}$")
 
-_registered = threading.Lock()
-_is_registered = False
+_sessions = threading.Lock()
+_users = 0
 
 
 def _fresh_session():
-    """Logs the sessions user in (registering it first, once): a new session's access and refresh tokens."""
-    global _is_registered
-    with _registered:
-        if not _is_registered:
-            registration = dict(SESSIONS_USER, email="contract-sessions@example.com")
-            answer = requests.post(f"{BASE_URL}/api/users", json=registration, timeout=60)
-            if answer.status_code not in (201, 409):
-                raise RuntimeError(f"registering the sessions user answered {answer.status_code}: {answer.text}")
-            _is_registered = True
-    answer = requests.post(f"{BASE_URL}/auth", json=SESSIONS_USER, timeout=60)
+    """Registers a user of its own and logs it in: a new session's access and refresh tokens. One user per session,
+    so that nothing the fuzzing does (failed logins under a listed name lock that account) reaches these logins."""
+    global _users
+    with _sessions:
+        _users += 1
+        user = dict(SESSIONS_USER, username=f"{SESSIONS_USER['username']}-{_users}")
+    registration = dict(user, email=f"{user['username']}@example.com")
+    answer = requests.post(f"{BASE_URL}/api/users", json=registration, timeout=60)
+    if answer.status_code != 201:
+        raise RuntimeError(f"registering {user['username']} answered {answer.status_code}: {answer.text}")
+    answer = requests.post(f"{BASE_URL}/auth", json=user, timeout=60)
     if answer.status_code != 200:
-        raise RuntimeError(f"logging the sessions user in answered {answer.status_code}: {answer.text}")
+        raise RuntimeError(f"logging {user['username']} in answered {answer.status_code}: {answer.text}")
     return answer.json()
 
 

@@ -29,10 +29,14 @@ pub(super) async fn refresh(
     tokens_response(&accounts::refresh(state, &refresh_token).await?)
 }
 
+const NO_TOKEN: &str = "Send the session's refresh_token, or its access token in Authorization";
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct LogOutBody {
-    refresh_token: Option<SecretString>,
+    /// `Some(None)` is an explicit `null`: refused, not taken for "no refresh token, use `Authorization`".
+    #[serde(default, deserialize_with = "present")]
+    refresh_token: Option<Option<SecretString>>,
     #[serde(default)]
     scope: ScopeField,
 }
@@ -51,29 +55,38 @@ pub(super) async fn log_out(
 ) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::POST)?;
     let has_token = request.headers().contains_key(http::header::AUTHORIZATION);
-    // With an access token the body may be left out: `Authorization` says whose session it is.
-    let body: LogOutBody = if has_token && is_empty(request.body()) {
-        LogOutBody::default()
-    } else {
-        json_body(&request)?
+    // With an access token the body may be left out: `Authorization` says whose session it is. Without either,
+    // the answer says what to send rather than what content type an absent body lacks.
+    let body: LogOutBody = match (is_empty(request.body()), has_token) {
+        (true, true) => LogOutBody::default(),
+        (true, false) => return Err(ApiError::Unauthorized(NO_TOKEN)),
+        (false, _) => json_body(&request)?,
     };
     let scope = match body.scope {
         ScopeField::Local => Scope::Session,
         ScopeField::Global => Scope::Global,
     };
     let logout = match body.refresh_token {
-        Some(refresh_token) => LogOut::RefreshToken(refresh_token),
+        Some(Some(refresh_token)) => LogOut::RefreshToken(refresh_token),
+        Some(None) => return Err(vec![Invalid::new("refresh_token", "must be a string")].into()),
         None if has_token => LogOut::AccessToken(SecretString::from(
             bearer_token(request.headers())?.to_owned(),
         )),
         None => {
-            return Err(ApiError::Unauthorized(
-                "Send the session's refresh_token, or its access token in Authorization",
-            ));
+            return Err(ApiError::Unauthorized(NO_TOKEN));
         }
     };
     accounts::log_out(state, logout, scope).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+/// A field that is there, even as `null`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::deserialize(deserializer).map(Some)
 }
 
 fn is_empty(body: &Body) -> bool {
