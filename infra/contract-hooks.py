@@ -5,6 +5,12 @@ runs (API Gateway passes such bodies on). schemathesis's syntax fuzzing sends ra
 bytes are made UTF-8 here, lossily: the body stays random non-JSON, and reaches the function. The functions' answer
 to bodies that are not UTF-8 at all is tested in-process (tests/api/robustness.rs) and by `make fuzz`.
 
+`cargo lambda watch` 1.9 also answers about one request in a thousand with a 500 of its own (text/plain, type
+`https://httpstatuses.com/500`), whichever function and input: a replay of the same requests in the same order does
+not fail again, and 3,500 requests of the user flow without fuzzing did not fail at all (BENCHMARKS.md). Such an
+answer is sent again, up to three times, and said on standard error. The functions' own 500s are problem+json with a
+request id, never retried, and fail the run as before.
+
 Sessions: a refresh token works once, and a logout ends sessions. So that the positive cases of `POST /auth/refresh`
 and `POST /auth/logout` reach their 200 and 204 (a generated token is never one the API issued), every schema-valid
 refresh token in their bodies is swapped for a fresh session's, and logout's `Authorization` is always a fresh
@@ -16,10 +22,12 @@ eviction (25 sessions a user) can end.
 
 import os
 import re
+import sys
 import threading
 
 import requests
 import schemathesis
+from schemathesis.core.transport import Response
 
 BASE_URL = os.environ["VIMCAR_BASE_URL"].rstrip("/")
 SESSIONS_USER = {"username": "contract-sessions", "password": "contract sessions need a long passphrase too"}
@@ -52,6 +60,29 @@ def map_body(context, body):
     if isinstance(body, (bytes, bytearray)):
         return bytes(body).decode("utf-8", errors="replace").encode("utf-8")
     return body
+
+
+EMULATOR_ERROR = b'"type":"https://httpstatuses.com/500"'
+RESENDS = 3
+
+
+def _emulator_error(response):
+    content_type = (response.headers.get("content-type") or [""])[0]
+    return response.status_code == 500 and content_type.startswith("text/plain") and EMULATOR_ERROR in response.content
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    for _ in range(RESENDS):
+        if not _emulator_error(response):
+            return
+        print(f"contract-hooks: cargo lambda watch answered {case.method} {case.path} with its own 500; sending it again",
+              file=sys.stderr)
+        with requests.Session() as session:
+            fresh = Response.from_requests(session.send(response.request, timeout=30), verify=True)
+        for slot in ("status_code", "headers", "content", "content_size", "elapsed", "message", "http_version",
+                     "encoding", "stream_cut_short", "_deserialized", "_encoded_body", "_override"):
+            setattr(response, slot, getattr(fresh, slot))
 
 
 @schemathesis.hook
