@@ -88,6 +88,7 @@ impl Fixture {
                 ttl: DEFAULT_TOKEN_TTL,
             },
             sessions: vimcar::config::DEFAULT_SESSION_POLICY,
+            listing: vimcar::config::ListingPolicy::Everyone,
         };
         let state = AppState::with_storage(&config, storage).expect("the state builds");
         let response = register(&state, register_request(LOGIN)).await;

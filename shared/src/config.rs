@@ -80,12 +80,40 @@ impl std::fmt::Debug for TokenConfig {
     }
 }
 
+/// Who may list whom (`LIST_USERS`): what `GET /api/users` and `GET /api/users/{id}` show a caller who is not an
+/// administrator. Administrators always see everyone in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListingPolicy {
+    /// Any valid token lists everyone with their email, as the original did. The default, for compatibility.
+    #[default]
+    Everyone,
+    /// Others are listed without their email (id, username, created_at); the caller's own record in full.
+    Directory,
+    /// Only administrators list users or look up others; everyone else gets 403.
+    Admins,
+}
+
+impl ListingPolicy {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match lookup("LIST_USERS").as_deref() {
+            None | Some("everyone") => Ok(Self::Everyone),
+            Some("directory") => Ok(Self::Directory),
+            Some("admins") => Ok(Self::Admins),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "LIST_USERS",
+                reason: format!("expected `everyone`, `directory` or `admins`, got `{other}`"),
+            }),
+        }
+    }
+}
+
 /// The whole configuration of a function.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub storage: StorageConfig,
     pub tokens: TokenConfig,
     pub sessions: SessionPolicy,
+    pub listing: ListingPolicy,
 }
 
 impl Config {
@@ -100,6 +128,7 @@ impl Config {
             storage: StorageConfig::from_lookup(&lookup)?,
             tokens: TokenConfig::from_lookup(&lookup)?,
             sessions: session_policy(&lookup)?,
+            listing: ListingPolicy::from_lookup(&lookup)?,
         })
     }
 }
@@ -344,6 +373,21 @@ mod tests {
                 Config::from_lookup(lookup(&[("VIMCAR_SECRET", SECRET), (name, bad)])).unwrap_err();
             assert!(err.to_string().contains(name), "{name}={bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_listing_policy_defaults_to_everyone_and_reads_list_users() {
+        let read = |value: Option<&str>| {
+            let mut vars = vec![("VIMCAR_SECRET", SECRET)];
+            vars.extend(value.map(|value| ("LIST_USERS", value)));
+            Config::from_lookup(lookup(&vars)).map(|config| config.listing)
+        };
+        assert_eq!(read(None).unwrap(), ListingPolicy::Everyone);
+        assert_eq!(read(Some("everyone")).unwrap(), ListingPolicy::Everyone);
+        assert_eq!(read(Some("directory")).unwrap(), ListingPolicy::Directory);
+        assert_eq!(read(Some("admins")).unwrap(), ListingPolicy::Admins);
+        let err = read(Some("Admins")).unwrap_err();
+        assert!(err.to_string().contains("LIST_USERS"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,9 @@ use crate::response::{PROBLEM_JSON, secure_headers};
 use crate::storage::StoreError;
 use crate::users::{Invalid, UniqueField};
 
+/// The detail of a 404 for a user id: unknown and malformed ids get the same answer.
+pub const NO_SUCH_USER: &str = "There is no user with this id";
+
 /// How long a client should wait before retrying when storage is unavailable.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
@@ -33,6 +36,12 @@ pub enum ApiError {
     /// A username and password that do not match. Says nothing about which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The caller may not see or do this.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Nothing is at this path (an unknown or malformed user id).
+    #[error("not found: {0}")]
+    NotFound(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed(Method),
     #[error("conflict")]
@@ -63,6 +72,9 @@ impl From<accounts::Error> for ApiError {
             accounts::Error::Throttled(seconds) => Self::TooManyAttempts(seconds),
             accounts::Error::Unauthenticated(reason) => Self::Unauthorized(reason),
             accounts::Error::SessionEnded(reason) => Self::SessionEnded(reason),
+            accounts::Error::Invalid(fields) => fields.into(),
+            accounts::Error::NotFound => Self::NotFound(NO_SUCH_USER),
+            accounts::Error::Forbidden(reason) => Self::Forbidden(reason),
             accounts::Error::Unavailable(cause) => Self::Unavailable(cause),
             accounts::Error::Internal(cause) => Self::Internal(cause),
         }
@@ -141,6 +153,8 @@ impl ApiError {
             Self::Unauthorized(_) | Self::SessionEnded(_) | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -159,6 +173,8 @@ impl ApiError {
             Self::InvalidQuery(_) => "/problems/invalid-query",
             Self::Unauthorized(_) => "/problems/unauthorized",
             Self::SessionEnded(_) => "/problems/session-ended",
+            Self::Forbidden(_) => "/problems/forbidden",
+            Self::NotFound(_) => "/problems/not-found",
             Self::InvalidCredentials => "/problems/invalid-credentials",
             Self::Conflict(_) => "/problems/conflict",
             Self::Validation(_) => "/problems/validation",
@@ -171,7 +187,10 @@ impl ApiError {
         match self {
             Self::MalformedBody(reason) => format!("The request body could not be read: {reason}."),
             Self::InvalidQuery(_) => "A query parameter is invalid; see errors.".to_owned(),
-            Self::Unauthorized(reason) | Self::SessionEnded(reason) => format!("{reason}."),
+            Self::Unauthorized(reason)
+            | Self::SessionEnded(reason)
+            | Self::Forbidden(reason)
+            | Self::NotFound(reason) => format!("{reason}."),
             Self::InvalidCredentials => "The username or password is wrong.".to_owned(),
             Self::MethodNotAllowed(allowed) => format!("Only {allowed} is allowed here."),
             Self::Conflict(fields) => format!(

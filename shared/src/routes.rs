@@ -11,20 +11,13 @@ use std::pin::Pin;
 
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
-use crate::config::StorageConfig;
 use crate::handlers;
 use crate::state::AppState;
-use crate::storage::Storage;
+use crate::storage::{OpenStorage, Storage};
 
 /// A request handler: always answers (a Lambda `Err` would reach the client as a bodiless 502).
 pub type Handler =
     for<'a> fn(&'a AppState, Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
-
-/// Opens the storage a function uses: [`Storage::open`] (every port) or [`Storage::open_users_only`].
-pub type OpenStorage =
-    for<'a> fn(
-        &'a StorageConfig,
-    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Storage>> + Send + 'a>>;
 
 /// Every port of the configured backend.
 const ALL_PORTS: OpenStorage = |config| Box::pin(Storage::open(config));
@@ -136,8 +129,85 @@ pub const LIST_USERS: Function = Function {
     timeout_s: 15,
 };
 
+/// `GET /api/users/me`.
+pub const ME: Function = Function {
+    name: "me",
+    resource: "MeFunction",
+    routes: &[Route {
+        method: "GET",
+        path: "/api/users/me",
+    }],
+    handler: |state, request| Box::pin(handlers::me(state, request)),
+    storage: ALL_PORTS,
+    // The caller's session and account, two GetItems in parallel.
+    dynamodb: &["GetItem"],
+    memory_mb: 512,
+    timeout_s: 10,
+};
+
+/// `GET /api/users/{id}`.
+pub const GET_USER: Function = Function {
+    name: "get-user",
+    resource: "GetUserFunction",
+    routes: &[Route {
+        method: "GET",
+        path: "/api/users/{id}",
+    }],
+    handler: |state, request| Box::pin(handlers::get_user(state, request)),
+    storage: ALL_PORTS,
+    // The caller's session and account, then the user asked for.
+    dynamodb: &["GetItem"],
+    memory_mb: 512,
+    timeout_s: 10,
+};
+
+/// `POST /api/users/me/password`.
+pub const CHANGE_PASSWORD: Function = Function {
+    name: "change-password",
+    resource: "ChangePasswordFunction",
+    routes: &[Route {
+        method: "POST",
+        path: "/api/users/me/password",
+    }],
+    handler: |state, request| Box::pin(handlers::change_password(state, request)),
+    storage: ALL_PORTS,
+    // A login's calls (the throttle's counters, the credentials), the hash's conditional UpdateItem, ending every
+    // session (GetItem of the user's list, a transaction of Deletes and an Update) and beginning one (Put, Update).
+    dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
+    // Two Argon2 computations (the current password's check and the new one's hash): a login's memory and more time.
+    memory_mb: 1769,
+    timeout_s: 25,
+};
+
+/// `DELETE /api/users/me`.
+pub const DELETE_ACCOUNT: Function = Function {
+    name: "delete-account",
+    resource: "DeleteAccountFunction",
+    routes: &[Route {
+        method: "DELETE",
+        path: "/api/users/me",
+    }],
+    handler: |state, request| Box::pin(handlers::delete_account(state, request)),
+    storage: ALL_PORTS,
+    // A login's calls to prove the password, then one transaction of Deletes: the user, its reservations, its
+    // sessions and its counters.
+    dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
+    memory_mb: 1769,
+    timeout_s: 25,
+};
+
 /// Every function, in the order the README lists their routes.
-pub const FUNCTIONS: &[Function] = &[REGISTER, AUTH, REFRESH, LOG_OUT, LIST_USERS];
+pub const FUNCTIONS: &[Function] = &[
+    REGISTER,
+    AUTH,
+    REFRESH,
+    LOG_OUT,
+    LIST_USERS,
+    ME,
+    GET_USER,
+    CHANGE_PASSWORD,
+    DELETE_ACCOUNT,
+];
 
 /// The function named `name`.
 pub fn function(name: &str) -> Option<&'static Function> {

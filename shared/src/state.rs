@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ListingPolicy};
 use crate::login_attempts::LoginAttempts;
 use crate::login_attempts::throttle::LoginThrottle;
 use crate::passwords::PasswordHasher;
@@ -23,6 +23,8 @@ pub struct AppState {
     pub tokens: Tokens,
     pub refresh_key: RefreshKey,
     pub session_policy: SessionPolicy,
+    /// Who may list whom.
+    pub listing: ListingPolicy,
     pub throttle: LoginThrottle,
     pub clock: Clock,
 }
@@ -35,7 +37,7 @@ impl AppState {
     }
 
     /// Reads the configuration from the environment and builds the state around the storage `open` makes of it.
-    pub async fn from_env_with(open: crate::routes::OpenStorage) -> anyhow::Result<Self> {
+    pub async fn from_env_with(open: crate::storage::OpenStorage) -> anyhow::Result<Self> {
         let config = Config::from_env()?;
         Self::with_storage(&config, open(&config.storage).await?)
     }
@@ -55,6 +57,7 @@ impl AppState {
             tokens: Tokens::new(&config.tokens),
             refresh_key: RefreshKey::derive(&config.tokens.secret),
             session_policy: config.sessions,
+            listing: config.listing,
             throttle: LoginThrottle::new(&config.tokens.secret),
             clock: Clock::system(),
         })

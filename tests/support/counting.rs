@@ -9,7 +9,7 @@ use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
 use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::StoreError;
 use vimcar::users::{
-    Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
+    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
     Username,
 };
 
@@ -100,9 +100,28 @@ impl UserStore for CountingUsers {
         self.inner.set_password(username, hash).await
     }
 
-    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
+    async fn delete_with(
+        &self,
+        username: &Username,
+        attempts: &[AttemptKey],
+    ) -> Result<bool, StoreError> {
         self.note("delete");
-        self.inner.delete(username).await
+        self.inner.delete_with(username, attempts).await
+    }
+
+    async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {
+        self.note("account");
+        self.inner.account(id).await
+    }
+
+    async fn set_admin(&self, username: &Username, is_admin: bool) -> Result<bool, StoreError> {
+        self.note("set_admin");
+        self.inner.set_admin(username, is_admin).await
+    }
+
+    async fn admins(&self) -> Result<Vec<Uuid>, StoreError> {
+        self.note("admins");
+        self.inner.admins().await
     }
 
     async fn replace_password_hash(

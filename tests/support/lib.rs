@@ -28,6 +28,7 @@ pub fn config() -> Config {
             ttl: vimcar::config::DEFAULT_TOKEN_TTL,
         },
         sessions: vimcar::config::DEFAULT_SESSION_POLICY,
+        listing: vimcar::config::ListingPolicy::Everyone,
     }
 }
 

@@ -11,6 +11,8 @@ use crate::users::User;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
+    /// Read from storage with the user on this request, never taken from the token: a demotion counts at once.
+    pub is_admin: bool,
     /// The session the token was issued in.
     pub session_id: Uuid,
 }
@@ -24,9 +26,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Error
         TokenError::Expired => Error::Unauthenticated("The token has expired"),
         TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
     })?;
-    let (session, user) = tokio::join!(
+    let (session, account) = tokio::join!(
         state.sessions.session(claims.sid),
-        state.users.by_id(claims.sub)
+        state.users.account(claims.sub)
     );
     let session = match session? {
         Some(session) if session.user_id == claims.sub => session,
@@ -36,9 +38,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Error
         return Err(Error::SessionEnded(super::SESSION_EXPIRED));
     }
     // The user's deletion ends its sessions in the same step, so this is the rare race with a deletion.
-    let user = user?.ok_or(Error::SessionEnded(super::SESSION_ENDED))?;
+    let account = account?.ok_or(Error::SessionEnded(super::SESSION_ENDED))?;
     Ok(Caller {
-        user,
+        user: account.user,
+        is_admin: account.is_admin,
         session_id: session.id,
     })
 }

@@ -4,7 +4,9 @@ use secrecy::SecretString;
 
 use super::Error;
 use super::TokenPair;
-use crate::login_attempts::throttle::{Admission, Source};
+use uuid::Uuid;
+
+use crate::login_attempts::throttle::{Admission, AttemptKeys, Source};
 use crate::passwords::Verification;
 use crate::state::AppState;
 use crate::users::{Credentials, Invalid, Password, PasswordHash, Username};
@@ -43,22 +45,32 @@ impl LogIn {
     }
 }
 
-/// Checks the password, begins a session and answers its first tokens. The attempt is counted before any Argon2 work, for unknown
-/// names exactly as for real users, and the count decides whether it may go on (see
-/// [`crate::login_attempts::throttle`]): concurrent guesses cannot all slip through.
-pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error> {
-    let LogIn {
-        username,
-        password,
-        source,
-    } = attempt;
-    let keys = state.throttle.keys(&username, source);
+/// A password proved against its user's stored hash, and the throttle counters the attempt was counted under.
+pub(super) struct Proved {
+    pub user_id: Uuid,
+    pub username: Username,
+    pub hash: PasswordHash,
+    pub keys: AttemptKeys,
+}
+
+/// Checks `password` against `raw_username`'s stored hash, throttled: the attempt is counted before any Argon2 work,
+/// for unknown names exactly as for real users, and the count decides whether it may go on (see
+/// [`crate::login_attempts::throttle`]), so concurrent guesses cannot all slip through. A success takes the
+/// attempt back. `POST /auth`, a password change and an account's deletion all prove a password this way, under the
+/// same counters.
+pub(super) async fn prove(
+    state: &AppState,
+    raw_username: &str,
+    password: &SecretString,
+    source: Source,
+) -> Result<Proved, Error> {
+    let keys = state.throttle.keys(raw_username, source);
     let now = state.clock.now();
     if let Admission::Refused(seconds) = state.throttle.admit(&*state.attempts, &keys, now).await? {
         return Err(Error::Throttled(seconds));
     }
     // A username that could never have registered has no credentials; it still costs a full verification.
-    let username = Username::parse(&username).ok();
+    let username = Username::parse(raw_username).ok();
     let credentials = match &username {
         Some(username) => state.users.credentials(username).await?,
         None => None,
@@ -78,12 +90,33 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error
         _ => return Err(Error::InvalidCredentials),
     };
     if let Err(error) = state.throttle.succeeded(&*state.attempts, &keys).await {
-        // The login stands; the leftover count expires on its own.
+        // The password stands; the leftover count expires on its own.
         tracing::warn!(
             error = format!("{error:#}"),
             "could not reset the login attempts"
         );
     }
+    Ok(Proved {
+        user_id,
+        username,
+        hash,
+        keys,
+    })
+}
+
+/// Checks the password (see [`prove`]), begins a session and answers its first tokens.
+pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error> {
+    let LogIn {
+        username,
+        password,
+        source,
+    } = attempt;
+    let Proved {
+        user_id,
+        username,
+        hash,
+        ..
+    } = prove(state, &username, &password, source).await?;
     let hash = if state.hasher.needs_rehash(&hash) {
         rehash(state, &username, &hash, password)
             .await

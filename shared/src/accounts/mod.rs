@@ -3,12 +3,18 @@
 //! request or a response.
 
 mod authenticate;
+mod deletion;
+mod directory;
 mod log_in;
+mod password_change;
 mod register;
 mod sessions;
 
 pub use authenticate::{Caller, authenticate};
+pub use deletion::delete_account;
+pub use directory::{Sight, list_users, listing_sight, look_up};
 pub use log_in::{LogIn, log_in};
+pub use password_change::{PasswordChange, change_password};
 pub use register::register;
 pub use sessions::{LogOut, Scope, TokenPair, log_out, refresh};
 
@@ -39,6 +45,15 @@ pub enum Error {
     /// no refresh brings it back; the client must log in again.
     #[error("session ended: {0}")]
     SessionEnded(&'static str),
+    /// Fields that break their rules (a new password too weak, or the same as the current one).
+    #[error("invalid fields")]
+    Invalid(Vec<crate::users::Invalid>),
+    /// No user has this id.
+    #[error("not found")]
+    NotFound,
+    /// The caller may not do this (the listing policy says so).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// Storage is down, slow or throttled; the caller may retry.
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),

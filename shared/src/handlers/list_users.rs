@@ -2,6 +2,8 @@ use http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use super::caller;
+use super::views::UserView;
+use crate::accounts::{self, Sight};
 use crate::error::{ApiError, FieldError};
 use crate::request::require_method;
 use crate::response::json_response;
@@ -10,10 +12,23 @@ use crate::users::{Cursor, PageSize};
 
 pub(super) async fn handle(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::GET)?;
-    caller(state, &request).await?;
+    let caller = caller(state, &request).await?;
     let (size, after) = page_query(&request)?;
-    let page = state.users.list(after, size).await?;
-    let mut response = json_response(StatusCode::OK, &page.users)?;
+    let (page, sight) = accounts::list_users(state, &caller, after, size).await?;
+    // The caller's own entry always with its email; the admin flag is never listed (it is not in the listing index).
+    let users: Vec<UserView> = page
+        .users
+        .iter()
+        .map(|user| {
+            let sight = if user.id == caller.user.id {
+                Sight::WithEmail
+            } else {
+                sight
+            };
+            UserView::new(user, false, sight)
+        })
+        .collect();
+    let mut response = json_response(StatusCode::OK, &users)?;
     if let Some(next) = page.next {
         let link = format!(
             "</api/users?limit={}&cursor={}>; rel=\"next\"",

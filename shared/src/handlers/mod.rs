@@ -3,10 +3,12 @@
 //! Each public function here always answers with a response: a Lambda `Err` would reach the client as a bodiless
 //! 502, so every error becomes a problem response in [`crate::error`].
 
+mod account;
 mod list_users;
 mod log_in;
 mod register;
 mod sessions;
+mod views;
 
 use std::future::Future;
 
@@ -39,6 +41,26 @@ pub async fn refresh(state: &AppState, request: Request) -> Response<Body> {
 /// `POST /auth/logout`: ends a session, or every session of its user.
 pub async fn log_out(state: &AppState, request: Request) -> Response<Body> {
     respond(request, |request| sessions::log_out(state, request)).await
+}
+
+/// `GET /api/users/me`: the caller's own record.
+pub async fn me(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| account::me(state, request)).await
+}
+
+/// `GET /api/users/{id}`: one user, as much of it as the listing policy lets the caller see.
+pub async fn get_user(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| account::user(state, request)).await
+}
+
+/// `POST /api/users/me/password`: changes the caller's password, ending every other session.
+pub async fn change_password(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| account::change_password(state, request)).await
+}
+
+/// `DELETE /api/users/me`: deletes the caller's account and everything stored for it.
+pub async fn delete_account(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| account::delete_account(state, request)).await
 }
 
 /// `GET /api/users`: lists users, a page at a time, for a holder of a valid token.

@@ -7,7 +7,7 @@ mod open;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use open::Storage;
+pub use open::{OpenStorage, Storage};
 
 use crate::users::UniqueField;
 

@@ -1,5 +1,7 @@
 //! Opening the configured backend, and holding it as the ports the application uses.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -15,6 +17,13 @@ use crate::config::StorageConfig;
 use crate::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
 use crate::sessions::{Session, SessionStore};
 use crate::users::UserStore;
+
+/// Opens the storage a function uses: [`Storage::open`] (every port) or [`Storage::open_users_only`]; each
+/// function's entry in the registry (`crate::routes`) names one.
+pub type OpenStorage =
+    for<'a> fn(
+        &'a StorageConfig,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Storage>> + Send + 'a>>;
 
 /// One backend, seen through each port it implements.
 #[derive(Clone)]

@@ -31,6 +31,14 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// A user and what only the user, an administrator or the application itself may see of it: whether it is an
+/// administrator. Read from storage on every request, never from a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    pub is_admin: bool,
+}
+
 impl User {
     /// A new user with a fresh time-ordered id, created now.
     pub fn new(username: Username, email: Email) -> Self {
@@ -54,7 +62,10 @@ pub fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(raw).map(|at| at.with_timezone(&Utc))
 }
 
-fn serialize_timestamp<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_timestamp<S: serde::Serializer>(
+    at: &DateTime<Utc>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_timestamp(at))
 }
 

@@ -5,7 +5,8 @@ use std::future::Future;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Cursor, Page, PageSize, PasswordHash, Skeleton, User, Username};
+use super::{Account, Cursor, Page, PageSize, PasswordHash, Skeleton, User, Username};
+use crate::login_attempts::AttemptKey;
 use crate::storage::StoreError;
 
 /// Computes a username's skeleton, for a backend that must fill in skeletons of users stored before it kept them.
@@ -40,6 +41,16 @@ pub trait UserStore: Send + Sync {
     /// The user with this id, if it still exists.
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
 
+    /// The user with this id and whether it is an administrator, if it still exists: one read, strongly
+    /// consistent, on every authenticated request.
+    async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError>;
+
+    /// Makes the user an administrator, or not. Answers whether the user exists.
+    async fn set_admin(&self, username: &Username, is_admin: bool) -> Result<bool, StoreError>;
+
+    /// The ids of every administrator (an operator's listing; it may read the whole table).
+    async fn admins(&self) -> Result<Vec<Uuid>, StoreError>;
+
     /// The user with this username, if any.
     async fn by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
 
@@ -53,8 +64,19 @@ pub trait UserStore: Send + Sync {
         hash: &PasswordHash,
     ) -> Result<bool, StoreError>;
 
-    /// Deletes a user and everything stored for it. Answers whether the user existed.
-    async fn delete(&self, username: &Username) -> Result<bool, StoreError>;
+    /// Deletes a user and everything stored for it (its reservations and sessions), in one atomic step. Answers
+    /// whether the user existed.
+    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
+        self.delete_with(username, &[]).await
+    }
+
+    /// Deletes a user as [`delete`](Self::delete) does, and in the same atomic step the login-attempt counters
+    /// under `attempts` (its throttle records, which only the holder of the signing secret can name).
+    async fn delete_with(
+        &self,
+        username: &Username,
+        attempts: &[AttemptKey],
+    ) -> Result<bool, StoreError>;
 
     /// Replaces a user's password hash only if it is still `current`, so that a hash upgraded at login never undoes
     /// a password set in between. Answers whether it replaced it.

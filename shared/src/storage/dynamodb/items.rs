@@ -46,6 +46,9 @@ pub(super) const ATTEMPTS: &str = "attempts";
 pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 pub(super) const EXPIRES_AT: &str = "expires_at";
 
+/// On user items: `true` for an administrator, absent (or `false`) for everyone else. Not in the listing index, which
+/// lists no one's role.
+pub(super) const IS_ADMIN: &str = "is_admin";
 /// On user items: the ids of the user's sessions (a string set, absent when there are none), so that a global
 /// logout or the user's deletion finds every one with a strongly consistent read; and a counter that every change
 /// of that set adds one to, which the writes that replace or empty the set are conditioned on.
@@ -288,6 +291,15 @@ pub(super) fn read_user(item: &Item) -> Result<User, ItemError> {
         created_at: parse_timestamp(string(item, CREATED_AT)?)
             .map_err(|_| ItemError::Invalid(CREATED_AT, "timestamp"))?,
     })
+}
+
+/// Whether a user item says its user is an administrator.
+pub(super) fn read_is_admin(item: &Item) -> Result<bool, ItemError> {
+    match item.get(IS_ADMIN) {
+        None => Ok(false),
+        Some(AttributeValue::Bool(is_admin)) => Ok(*is_admin),
+        Some(_) => Err(ItemError::Invalid(IS_ADMIN, "boolean")),
+    }
 }
 
 /// The item that reserves `username` for `user_id` and holds its password hash.

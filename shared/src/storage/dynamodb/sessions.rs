@@ -11,11 +11,12 @@ use uuid::Uuid;
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
     EXPIRES_AT, GENERATION, IDLE_EXPIRES_AT, REFRESHED_AT, SESSIONS, SESSIONS_VERSION, USER_ID,
-    number_value, read_session, read_user_sessions, session_item, session_key, string_value,
-    ttl_epoch, user_key,
+    attempt_key, number_value, read_session, read_user_sessions, session_item, session_key,
+    string_value, ttl_epoch, user_key,
 };
 use super::transactions::Outcome;
 use super::{DELETE_ATTEMPTS, DynamoDb, StoreError, bounded, malformed};
+use crate::login_attempts::AttemptKey;
 use crate::sessions::{MAX_SESSIONS_PER_USER, Session, SessionStore};
 use crate::users::format_timestamp;
 
@@ -95,6 +96,23 @@ impl DynamoDb {
         }
         let update = update.build().map_err(|e| StoreError::Internal(e.into()))?;
         Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Deletes of login-attempt counters, for a transaction; a counter TTL already deleted is no failure.
+    pub(super) fn attempt_deletes(
+        &self,
+        keys: &[AttemptKey],
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        keys.iter()
+            .map(|key| {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(attempt_key(key)))
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.into()))?;
+                Ok(TransactWriteItem::builder().delete(delete).build())
+            })
+            .collect()
     }
 
     /// The user item's delete, for the user's deletion: conditioned on its session list still being at `version`,

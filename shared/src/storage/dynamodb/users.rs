@@ -7,16 +7,19 @@ use uuid::Uuid;
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    ID, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_user, read_user_sessions,
-    read_user_skeleton, read_username, skeleton_key, string_value, user_items, user_key,
-    username_key,
+    ID, IS_ADMIN, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_is_admin, read_user,
+    read_user_sessions, read_user_skeleton, read_username, skeleton_key, string_value, user_items,
+    user_key, username_key,
 };
 use super::transactions::Outcome;
 use super::{DELETE_ATTEMPTS, DynamoDb, LISTING_INDEX, StoreError, bounded, malformed};
 use super::{skeletons, table};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::login_attempts::AttemptKey;
 use crate::users::{
-    Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, UniqueField, User,
-    UserStore, Username,
+    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, UniqueField,
+    User, UserStore, Username,
 };
 
 impl DynamoDb {
@@ -187,9 +190,98 @@ impl UserStore for DynamoDb {
         bounded(self.update_hash(username, hash, None, "setting a password")).await
     }
 
+    async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {
+        bounded(async {
+            let Some(item) = self.get_item(user_key(id), "reading an account").await? else {
+                return Ok(None);
+            };
+            Ok(Some(Account {
+                user: read_user(&item).map_err(malformed)?,
+                is_admin: read_is_admin(&item).map_err(malformed)?,
+            }))
+        })
+        .await
+    }
+
+    /// Reads who holds the name, then one conditional UpdateItem of that user's item.
+    async fn set_admin(&self, username: &Username, is_admin: bool) -> Result<bool, StoreError> {
+        const DOING: &str = "setting the admin flag";
+        bounded(async {
+            let Some(item) = self.get_item(username_key(username), DOING).await? else {
+                return Ok(false);
+            };
+            let holder = read_username(&item).map_err(malformed)?.user_id;
+            let updated = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(user_key(holder)))
+                .update_expression("SET #admin = :admin")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#admin", IS_ADMIN)
+                .expression_attribute_values(":admin", AttributeValue::Bool(is_admin))
+                .send()
+                .await;
+            match updated {
+                Ok(_) => Ok(true),
+                Err(error) if condition_failed(&error) => Ok(false),
+                Err(error) => Err(sdk_error(error, DOING)),
+            }
+        })
+        .await
+    }
+
+    /// A Scan for user items with the flag: an operator's listing, which reads the whole table as `users list` does.
+    async fn admins(&self) -> Result<Vec<Uuid>, StoreError> {
+        let mut admins = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("#admin = :admin")
+                .projection_expression("#id")
+                .expression_attribute_names("#admin", IS_ADMIN)
+                .expression_attribute_names("#id", ID)
+                .expression_attribute_values(":admin", AttributeValue::Bool(true))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| sdk_error(e, "listing administrators"))?;
+            for item in output.items() {
+                match item.get(ID) {
+                    Some(AttributeValue::S(id)) => {
+                        admins.push(Uuid::parse_str(id).map_err(|_| {
+                            StoreError::Internal(anyhow!(
+                                "an administrator's user item has an invalid id"
+                            ))
+                        })?)
+                    }
+                    _ => {
+                        return Err(StoreError::Internal(anyhow!(
+                            "an administrator's user item has no id"
+                        )));
+                    }
+                }
+            }
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                break;
+            }
+        }
+        admins.sort();
+        Ok(admins)
+    }
+
     /// Reads which items belong to the user, then deletes them all in one transaction conditioned on what was read:
-    /// if anything changed in between, nothing is deleted and the user is read again.
-    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
+    /// if anything changed in between, nothing is deleted and the user is read again. The counters under
+    /// `attempts` go in the same transaction, unconditionally.
+    async fn delete_with(
+        &self,
+        username: &Username,
+        attempts: &[AttemptKey],
+    ) -> Result<bool, StoreError> {
         bounded(async {
             for _ in 0..DELETE_ATTEMPTS {
                 let Some(item) = self
@@ -214,8 +306,10 @@ impl UserStore for DynamoDb {
                 if let Some(skeleton) = read_user_skeleton(&user_item).map_err(malformed)? {
                     items.push(self.delete_held(skeleton_key(&skeleton), Some(holder))?);
                 }
-                // Its sessions, at most MAX_SESSIONS_PER_USER: the transaction stays far under DynamoDB's 100 items.
+                // Its sessions, at most MAX_SESSIONS_PER_USER, and its counters: the transaction stays far under
+                // DynamoDB's 100 items.
                 items.extend(self.session_deletes(&sessions)?);
+                items.extend(self.attempt_deletes(attempts)?);
                 match self.transact(items, "deleting a user").await? {
                     Outcome::Written => return Ok(true),
                     Outcome::ConditionsFailed(_) => continue,

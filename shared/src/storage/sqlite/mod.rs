@@ -35,6 +35,7 @@ fn migrations(skeleton_of: SkeletonOf) -> Migrations<'static> {
             "../../../migrations/sqlite/0004_login_attempts.sql"
         )),
         M::up(include_str!("../../../migrations/sqlite/0005_sessions.sql")),
+        M::up(include_str!("../../../migrations/sqlite/0006_admins.sql")),
     ])
 }
 

@@ -2,13 +2,14 @@
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{Sqlite, StoreError, USER_COLUMNS, migrations, parse_id, storage_error};
+use crate::login_attempts::AttemptKey;
 use crate::users::{
-    Credentials, Cursor, Email, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, UniqueField,
-    User, UserStore, Username, format_timestamp, parse_timestamp,
+    Account, Credentials, Cursor, Email, Page, PageSize, PasswordHash, Skeleton, SkeletonOf,
+    UniqueField, User, UserStore, Username, format_timestamp, parse_timestamp,
 };
 
 #[async_trait]
@@ -128,13 +129,84 @@ impl UserStore for Sqlite {
         .await
     }
 
-    async fn delete(&self, username: &Username) -> Result<bool, StoreError> {
+    /// One transaction: the row (its sessions go with it, by the foreign key's cascade) and the counters.
+    async fn delete_with(
+        &self,
+        username: &Username,
+        attempts: &[AttemptKey],
+    ) -> Result<bool, StoreError> {
+        const DOING: &str = "deleting a user";
+        let username = username.as_str().to_owned();
+        let attempts: Vec<String> = attempts.iter().map(|key| key.as_str().to_owned()).collect();
+        self.with_connection(move |connection| {
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| storage_error(e, DOING))?;
+            let deleted = transaction
+                .execute("DELETE FROM users WHERE username = ?1", [username])
+                .map_err(|e| storage_error(e, DOING))?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            for key in attempts {
+                transaction
+                    .execute("DELETE FROM login_attempts WHERE key = ?1", [key])
+                    .map_err(|e| storage_error(e, DOING))?;
+            }
+            transaction.commit().map_err(|e| storage_error(e, DOING))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .query_row(
+                    &format!("SELECT {USER_COLUMNS}, is_admin FROM users WHERE id = ?1"),
+                    [id.to_string()],
+                    |row| Ok((read_user(row), row.get::<_, bool>(4)?)),
+                )
+                .optional()
+                .map_err(|e| storage_error(e, "reading an account"))?
+                .map(|(user, is_admin)| {
+                    Ok(Account {
+                        user: user?,
+                        is_admin,
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn set_admin(&self, username: &Username, is_admin: bool) -> Result<bool, StoreError> {
         let username = username.as_str().to_owned();
         self.with_connection(move |connection| {
             connection
-                .execute("DELETE FROM users WHERE username = ?1", [username])
+                .execute(
+                    "UPDATE users SET is_admin = ?1 WHERE username = ?2",
+                    params![is_admin, username],
+                )
                 .map(|changed| changed > 0)
-                .map_err(|e| storage_error(e, "deleting a user"))
+                .map_err(|e| storage_error(e, "setting the admin flag"))
+        })
+        .await
+    }
+
+    async fn admins(&self) -> Result<Vec<Uuid>, StoreError> {
+        self.with_connection(move |connection| {
+            connection
+                .prepare("SELECT id FROM users WHERE is_admin = 1 ORDER BY id")
+                .and_then(|mut statement| {
+                    statement
+                        .query_map([], |row| row.get::<_, String>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map_err(|e| storage_error(e, "listing administrators"))?
+                .iter()
+                .map(|id| parse_id(id))
+                .collect()
         })
         .await
     }
