@@ -9,8 +9,8 @@ use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
 use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::StoreError;
 use vimcar::users::{
-    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
-    Username,
+    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User,
+    UserStore, Username,
 };
 
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
@@ -107,6 +107,19 @@ impl UserStore for CountingUsers {
     ) -> Result<bool, StoreError> {
         self.note("delete");
         self.inner.delete_with(username, attempts).await
+    }
+
+    async fn change_password(
+        &self,
+        username: &Username,
+        user_id: Uuid,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        self.note("change_password");
+        self.inner
+            .change_password(username, user_id, current, new)
+            .await
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {

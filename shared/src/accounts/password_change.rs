@@ -18,8 +18,9 @@ pub struct PasswordChange {
 }
 
 /// Checks the new password first (cheap, and a weak one costs no attempt), then the current one under the login's
-/// counters; stores the new hash only if the stored one is still the one proved, ends every session of the user
-/// (the caller's too: every access token issued before the change is refused from now on) and begins a new one.
+/// counters; in one atomic step stores the new hash, only if the stored one is still the one proved, and ends every
+/// session of the user (the caller's too: every access token issued before the change is refused from now on); then
+/// begins a new session for the caller.
 pub async fn change_password(
     state: &AppState,
     caller: &Caller,
@@ -54,15 +55,15 @@ pub async fn change_password(
         return Err(Error::InvalidCredentials);
     }
     let new_hash = state.hasher.hash(&new).await?;
+    // The hash and the end of every session in one step: no failure leaves the new password beside old sessions.
     if !state
         .users
-        .replace_password_hash(&username, &hash, &new_hash)
+        .change_password(&username, user_id, &hash, &new_hash)
         .await?
     {
         // Another change won in between: the password proved is no longer the current one.
         return Err(Error::InvalidCredentials);
     }
-    let ended = state.sessions.end_all(user_id).await?;
-    tracing::info!(%user_id, ended, "password changed; every session ended");
+    tracing::info!(%user_id, "password changed; every session ended");
     super::sessions::begin(state, user_id).await
 }

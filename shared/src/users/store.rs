@@ -86,6 +86,17 @@ pub trait UserStore: Send + Sync {
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, StoreError>;
+
+    /// A password change: replaces `username`'s hash with `new` only if it is still `current`, and ends every session
+    /// of `user_id`, in one atomic step, so that no failure leaves the new password with the old sessions. Answers
+    /// whether it replaced the hash (nothing is written when it did not).
+    async fn change_password(
+        &self,
+        username: &Username,
+        user_id: Uuid,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError>;
 }
 
 /// `insert` and `upgrade`, for every [`UserStore`] (a backend's own type or `dyn UserStore`). Generic rather than

@@ -135,6 +135,26 @@ impl DynamoDb {
         Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
+    /// The items of a transaction that ends every session on the user's list as read: a Delete of each, and the
+    /// list removed, conditioned on its version (so a session begun since the read cancels the transaction).
+    pub(super) fn end_sessions_items(
+        &self,
+        user_id: Uuid,
+        sessions: &UserSessions,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let (condition, compared) = Self::sessions_unchanged(sessions.version);
+        let mut values = vec![(":next", number_value(sessions.version + 1))];
+        values.extend(compared);
+        let mut items = self.session_deletes(&sessions.ids)?;
+        items.push(self.user_update(
+            user_id,
+            "REMOVE #sessions SET #version = :next",
+            condition,
+            values,
+        )?);
+        Ok(items)
+    }
+
     fn put_session(&self, session: &Session) -> Result<TransactWriteItem, StoreError> {
         self.put_new(session_item(session))
     }
@@ -326,16 +346,13 @@ impl SessionStore for DynamoDb {
                 if ids.is_empty() {
                     return Ok(0);
                 }
-                let (condition, compared) = Self::sessions_unchanged(version);
-                let mut values = vec![(":next", number_value(version + 1))];
-                values.extend(compared);
-                let mut items = self.session_deletes(&ids)?;
-                items.push(self.user_update(
+                let items = self.end_sessions_items(
                     user_id,
-                    "REMOVE #sessions SET #version = :next",
-                    condition,
-                    values,
-                )?);
+                    &UserSessions {
+                        ids: ids.clone(),
+                        version,
+                    },
+                )?;
                 if let Outcome::Written = self.transact(items, DOING).await? {
                     return Ok(ids.len());
                 }

@@ -159,6 +159,42 @@ impl UserStore for Sqlite {
         .await
     }
 
+    async fn change_password(
+        &self,
+        username: &Username,
+        user_id: Uuid,
+        current: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        const DOING: &str = "changing a password";
+        let username = username.as_str().to_owned();
+        let current = current.as_str().to_owned();
+        let new = new.as_str().to_owned();
+        self.with_connection(move |connection| {
+            let transaction = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| storage_error(e, DOING))?;
+            let replaced = transaction
+                .execute(
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND id = ?3 AND password_hash = ?4",
+                    params![new, username, user_id.to_string(), current],
+                )
+                .map_err(|e| storage_error(e, DOING))?;
+            if replaced == 0 {
+                return Ok(false);
+            }
+            transaction
+                .execute(
+                    "DELETE FROM sessions WHERE user_id = ?1",
+                    [user_id.to_string()],
+                )
+                .map_err(|e| storage_error(e, DOING))?;
+            transaction.commit().map_err(|e| storage_error(e, DOING))?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {
         self.with_connection(move |connection| {
             connection
