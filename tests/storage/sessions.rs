@@ -330,6 +330,71 @@ async fn sessions_begun_while_all_are_ended_are_each_counted_or_still_listed(sto
     assert_eq!(users.sessions_of(alice.id).await.unwrap(), []);
 }
 
+/// A password change writes the new hash and ends every session in one step, or, when the hash proved is no longer
+/// the stored one (or names another user), writes nothing at all.
+async fn a_password_change_ends_every_session_with_the_hash_or_writes_nothing(users: Users) {
+    use vimcar::users::PasswordHash;
+    let old = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$old$old".to_owned());
+    let new = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$new$new".to_owned());
+    let alice = user("alice");
+    users.insert(&alice, Some(&old)).await.unwrap();
+    let bob = stored_user(&users, "bob").await;
+    let bobs = begun(&users, &bob, now()).await;
+    let sessions = [
+        begun(&users, &alice, now()).await,
+        begun(&users, &alice, now()).await,
+    ];
+    let hash = || async {
+        users
+            .credentials(&alice.username)
+            .await
+            .unwrap()
+            .unwrap()
+            .hash
+    };
+
+    // A stale hash, or the right hash under another user's id: nothing is written.
+    assert!(
+        !users
+            .change_password(&alice.username, alice.id, &new, &new)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !users
+            .change_password(&alice.username, bob.id, &old, &new)
+            .await
+            .unwrap()
+    );
+    assert_eq!(hash().await, Some(old.clone()));
+    assert_eq!(
+        ids(&users.sessions_of(alice.id).await.unwrap()),
+        ids(&sessions)
+    );
+
+    assert!(
+        users
+            .change_password(&alice.username, alice.id, &old, &new)
+            .await
+            .unwrap()
+    );
+    assert_eq!(hash().await, Some(new));
+    assert_eq!(users.sessions_of(alice.id).await.unwrap(), vec![]);
+    for session in &sessions {
+        assert_eq!(users.session(session.id).await.unwrap(), None);
+    }
+    assert!(
+        users.session(bobs.id).await.unwrap().is_some(),
+        "bob's session is not alice's"
+    );
+    // A session begun after the change is untouched by it.
+    let after = begun(&users, &alice, now()).await;
+    assert_eq!(
+        ids(&users.sessions_of(alice.id).await.unwrap()),
+        vec![after.id]
+    );
+}
+
 for_each_backend!(
     worker_threads = 4;
     a_stored_session_reads_back_as_it_was_stored,
@@ -341,4 +406,5 @@ for_each_backend!(
     deleting_the_user_removes_its_sessions,
     a_session_of_an_unknown_user_is_refused_and_nothing_is_stored,
     sessions_begun_while_all_are_ended_are_each_counted_or_still_listed,
+    a_password_change_ends_every_session_with_the_hash_or_writes_nothing,
 );
