@@ -9,8 +9,8 @@ use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
 use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::StoreError;
 use vimcar::users::{
-    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User, UserStore,
-    Username,
+    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User,
+    UserStore, Username,
 };
 
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
