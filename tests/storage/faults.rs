@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use lambda_http::{Body, Response};
 use serde_json::json;
 use uuid::Uuid;
+use vimcar::login_attempts::Expiry;
+use vimcar::login_attempts::throttle::Source;
 use vimcar::storage::StoreError;
 use vimcar::storage::dynamodb::CALL_BUDGET;
 use vimcar::storage::dynamodb::DynamoDb;
@@ -171,6 +173,17 @@ async fn two_users_behind(proxy: &Proxy) -> (TestTable, TestApp, Vec<TokenPair>,
     (table, app, alice, bob)
 }
 
+/// The count of `name`'s account-wide login counter (counting once more, which the tests no longer care about).
+async fn counted(app: &TestApp, users: &Users, name: &str) -> u32 {
+    let key = app.throttle.keys(name, Source::Unknown).account;
+    let expiry = Expiry::AfterLast(chrono::TimeDelta::hours(1));
+    users
+        .reserve(&key, chrono::Utc::now(), expiry)
+        .await
+        .unwrap()
+        .count
+}
+
 async fn session_ids(users: &Users, user: &vimcar::users::User) -> BTreeSet<String> {
     users
         .sessions_of(user.id)
@@ -198,7 +211,9 @@ async fn a_deletion_whose_transaction_fails_leaves_the_whole_user() {
     );
 
     proxy.heal();
-    // Everything of alice is still there: the user, its reservations, both sessions, its password.
+    // Everything of alice is still there: the user, its reservations, both sessions, its password, and the
+    // counter its failed login left.
+    assert_eq!(counted(&app, &users, "alice").await, 1);
     let stored = table.assert_only_whole_users().await;
     let names: Vec<&str> = stored.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["alice", "bob"]);
@@ -243,6 +258,7 @@ async fn a_deletion_whose_answer_is_lost_has_deleted_the_whole_user() {
     assert_eq!(table.assert_only_whole_users().await, [bob]);
     assert_eq!(table.stored_sessions().await, bobs_sessions);
     assert_eq!(session_ids(&users, &alice).await, BTreeSet::new());
+    assert_eq!(counted(&app, &users, "alice").await, 0);
     for tokens in &alice_tokens {
         assert_eq!(app.me(&tokens.access).await.status(), 401);
     }
