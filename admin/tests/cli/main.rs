@@ -729,7 +729,7 @@ async fn grant_admin_and_revoke_admin_set_the_flag_and_say_what_changed() {
 }
 
 #[test]
-fn granting_or_revoking_an_unknown_or_invalid_user_is_a_clear_error() {
+fn grant_revoke_or_show_of_an_unknown_or_invalid_user_is_a_clear_error() {
     let scratch = Scratch::new();
     for command in ["grant-admin", "revoke-admin", "show"] {
         let output = scratch.run(&["users", command, "ghost"], None);
@@ -905,4 +905,54 @@ fn list_shows_who_is_an_admin_and_lists_only_admins_with_admins() {
         )),
         [("bob".to_owned(), true)]
     );
+}
+
+#[test]
+fn on_dynamodb_the_admin_flag_is_granted_listed_shown_and_revoked() {
+    let endpoint = vimcar_tests::dynamodb::endpoint();
+    let table = vimcar_tests::dynamodb::fresh_table_name();
+    let env = [
+        ("USERS_BACKEND", "dynamodb"),
+        ("USERS_TABLE", table.as_str()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+    ];
+    let admin = |args: &[&str]| {
+        let output = run_with(&env, None, args, None);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    admin(&["db", "upgrade"]);
+    for name in ["alice", "bob"] {
+        let email = format!("{name}@example.com");
+        admin(&["users", "create", "--username", name, "--email", &email]);
+    }
+    assert_eq!(
+        admin(&["users", "grant-admin", "bob"]),
+        "bob is now an administrator, from its next request\n"
+    );
+
+    let admins: Vec<serde_json::Value> = admin(&["users", "list", "--admins", "--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(admins[0]["username"], "bob");
+    assert_eq!(admins[0]["is_admin"], true);
+    let shown: serde_json::Value =
+        serde_json::from_str(&admin(&["users", "show", "bob", "--json"])).unwrap();
+    assert_eq!(shown["is_admin"], true);
+    assert_eq!(shown["has_password"], false);
+    assert_eq!(shown["live_sessions"], 0);
+
+    assert_eq!(
+        admin(&["users", "revoke-admin", "bob"]),
+        "bob is no longer an administrator, from its next request\n"
+    );
+    assert!(
+        admin(&["users", "list", "--admins"]).ends_with("\n0 administrator(s)\n"),
+        "no administrator is left"
+    );
+    let output = run_with(&env, None, &["users", "grant-admin", "ghost"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).ends_with("error: there is no user named ghost\n"));
 }
