@@ -509,10 +509,8 @@ async fn wrong_current_passwords_count_under_the_logins_throttle(users: Users) {
 }
 
 async fn a_weak_or_unchanged_new_password_or_missing_fields_get_422(app: TestApp) {
-    let tokens = {
-        app.registered("alice").await;
-        app.log_in_pair("alice").await
-    };
+    app.registered("alice").await;
+    let tokens = app.log_in_pair("alice").await;
     let before = app.hasher.verifications();
     assert_invalid(
         &app.change_password(&tokens.access, STRONG_PASSWORD, "short")
