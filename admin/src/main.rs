@@ -1,6 +1,7 @@
 //! `vimcar-admin`: manage users and the database from a shell, with the same configuration and validation as the
 //! Lambda functions. It replaces the Flask original's `flask shell` and `flask db`.
 
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -51,12 +52,27 @@ enum DbCommand {
 
 #[derive(Subcommand)]
 enum UsersCommand {
-    /// List every user, oldest first.
+    /// List every user, oldest first, and whether each is an administrator.
     List {
         /// Print one JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
+        /// List only administrators.
+        #[arg(long)]
+        admins: bool,
     },
+    /// Show one user: id, username, email, creation time, whether it is an administrator, whether it has a
+    /// password (never the hash) and how many live sessions it has.
+    Show {
+        username: String,
+        /// Print one JSON object instead of lines of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a user an administrator: it sees every user in full, whatever LIST_USERS says, from its next request.
+    GrantAdmin { username: String },
+    /// Make a user an ordinary user again, from its next request: its tokens stay valid, its admin rights do not.
+    RevokeAdmin { username: String },
     /// Create a user. Without --password-stdin the user cannot log in until a password is set.
     Create {
         #[arg(long)]
@@ -118,7 +134,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
             users.upgrade().await?;
             println!("{} is up to date", opened.description);
         }
-        Command::Users(UsersCommand::List { json }) => list(&users, json).await?,
+        Command::Users(UsersCommand::List { json, admins }) => list(&users, json, admins).await?,
+        Command::Users(UsersCommand::Show { username, json }) => {
+            let user = existing_user(&*users, &username).await?;
+            show(&*users, &*sessions, user, json).await?;
+        }
+        Command::Users(UsersCommand::GrantAdmin { username }) => {
+            set_admin(&*users, &username, true).await?;
+        }
+        Command::Users(UsersCommand::RevokeAdmin { username }) => {
+            set_admin(&*users, &username, false).await?;
+        }
         Command::Users(UsersCommand::Create {
             username,
             email,
@@ -189,13 +215,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn list(users: &Arc<dyn UserStore>, json: bool) -> anyhow::Result<()> {
+/// One user as `users list --json` prints it: the API's listing entry and the admin flag.
+#[derive(serde::Serialize)]
+struct UserLine<'a> {
+    #[serde(flatten)]
+    user: &'a User,
+    is_admin: bool,
+}
+
+async fn list(users: &Arc<dyn UserStore>, json: bool, only_admins: bool) -> anyhow::Result<()> {
+    // The listing index does not hold the flag; one read of every administrator's id does.
+    let admins: HashSet<uuid::Uuid> = users.admins().await?.into_iter().collect();
     let mut after = None;
     let mut count = 0;
     if !json {
         println!(
-            "{:<36}  {:<32}  {:<24}  email",
-            "id", "username", "created_at"
+            "{:<36}  {:<32}  {:<24}  {:<5}  email",
+            "id", "username", "created_at", "admin"
         );
     }
     loop {
@@ -206,16 +242,21 @@ async fn list(users: &Arc<dyn UserStore>, json: bool) -> anyhow::Result<()> {
             )
             .await?;
         for user in &page.users {
+            let is_admin = admins.contains(&user.id);
+            if only_admins && !is_admin {
+                continue;
+            }
             count += 1;
             if json {
-                println!("{}", serde_json::to_string(user)?);
+                println!("{}", serde_json::to_string(&UserLine { user, is_admin })?);
             } else {
                 // Stored before today's rules, a name or an address may hold control or invisible characters.
                 println!(
-                    "{:<36}  {:<32}  {:<24}  {}",
+                    "{:<36}  {:<32}  {:<24}  {:<5}  {}",
                     user.id,
                     escape(user.username.as_str()),
                     format_timestamp(&user.created_at),
+                    if is_admin { "yes" } else { "no" },
                     escape(user.email.as_str())
                 );
             }
@@ -226,7 +267,87 @@ async fn list(users: &Arc<dyn UserStore>, json: bool) -> anyhow::Result<()> {
         }
     }
     if !json {
-        println!("{count} user(s)");
+        if only_admins {
+            println!("{count} administrator(s)");
+        } else {
+            println!("{count} user(s)");
+        }
+    }
+    Ok(())
+}
+
+/// One user as `users show --json` prints it: never the hash, only whether there is one.
+#[derive(serde::Serialize)]
+struct ShowLine<'a> {
+    #[serde(flatten)]
+    user: &'a User,
+    is_admin: bool,
+    has_password: bool,
+    live_sessions: usize,
+}
+
+async fn show(
+    users: &dyn UserStore,
+    sessions: &dyn SessionStore,
+    user: User,
+    json: bool,
+) -> anyhow::Result<()> {
+    let is_admin = users
+        .account(user.id)
+        .await?
+        .with_context(|| format!("there is no user named {}", user.username))?
+        .is_admin;
+    let has_password = users
+        .credentials(&user.username)
+        .await?
+        .is_some_and(|credentials| credentials.hash.is_some());
+    let now = chrono::Utc::now();
+    let live_sessions = sessions
+        .sessions_of(user.id)
+        .await?
+        .iter()
+        .filter(|session| session.is_live(now))
+        .count();
+    if json {
+        let line = ShowLine {
+            user: &user,
+            is_admin,
+            has_password,
+            live_sessions,
+        };
+        println!("{}", serde_json::to_string(&line)?);
+    } else {
+        println!("id            {}", user.id);
+        println!("username      {}", escape(user.username.as_str()));
+        println!("email         {}", escape(user.email.as_str()));
+        println!("created_at    {}", format_timestamp(&user.created_at));
+        println!("admin         {}", if is_admin { "yes" } else { "no" });
+        println!(
+            "password      {}",
+            if has_password { "set" } else { "not set" }
+        );
+        println!("sessions      {live_sessions} live");
+    }
+    Ok(())
+}
+
+/// Grants or revokes the admin flag of the user named `raw`, saying what changed.
+async fn set_admin(users: &dyn UserStore, raw: &str, is_admin: bool) -> anyhow::Result<()> {
+    let user = existing_user(users, raw).await?;
+    let name = escape(user.username.as_str());
+    let was_admin = users
+        .account(user.id)
+        .await?
+        .with_context(|| format!("there is no user named {name}"))?
+        .is_admin;
+    if !users.set_admin(&user.username, is_admin).await? {
+        bail!("there is no user named {name}");
+    }
+    match (was_admin, is_admin) {
+        (true, true) => println!("{name} is already an administrator"),
+        (false, true) => println!("{name} is now an administrator, from its next request"),
+        (true, false) => println!("{name} is no longer an administrator, from its next request"),
+        (false, false) => println!("{name} was not an administrator"),
     }
     Ok(())
 }

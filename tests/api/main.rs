@@ -7,6 +7,7 @@ extern crate vimcar_tests;
 
 use vimcar_tests::Users;
 
+mod account;
 mod auth;
 mod fixtures;
 mod list_users;

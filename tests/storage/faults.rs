@@ -1,6 +1,7 @@
 //! When DynamoDB refuses connections or hangs, the repository answers `Unavailable` and the API 503 with
 //! Retry-After, within a bounded time; nothing is half-written (no user, no session); and once DynamoDB is back,
-//! everything works again.
+//! everything works again. A user's deletion whose transaction fails, or whose answer is lost, leaves either the
+//! whole user or nothing of it.
 //!
 //! Each test runs a moto server of its own, so that it can break it.
 
@@ -13,15 +14,17 @@ use std::time::{Duration, Instant};
 use lambda_http::{Body, Response};
 use serde_json::json;
 use uuid::Uuid;
+use vimcar::login_attempts::Expiry;
+use vimcar::login_attempts::throttle::Source;
 use vimcar::storage::StoreError;
 use vimcar::storage::dynamodb::CALL_BUDGET;
 use vimcar::storage::dynamodb::DynamoDb;
 use vimcar::users::UserStoreExt;
 use vimcar::users::Username;
 use vimcar_tests::dynamodb::TestTable;
-use vimcar_tests::faults::{Moto, Proxy};
+use vimcar_tests::faults::{Fault, Moto, Proxy};
 use vimcar_tests::requests::{header, json, post_json};
-use vimcar_tests::{STRONG_PASSWORD, TestApp, Users, user};
+use vimcar_tests::{STRONG_PASSWORD, TestApp, TokenPair, Users, user};
 
 /// The repository's own budget, plus slack for a busy machine: far below a Lambda's 10 s either way.
 const BOUND: Duration = CALL_BUDGET.saturating_add(Duration::from_secs(2));
@@ -148,4 +151,118 @@ async fn a_login_whose_session_cannot_be_written_stores_no_session() {
     assert_eq!(response.status(), 200, "{}", json(&response));
     table.assert_only_whole_users().await;
     assert_eq!(users.sessions_of(alice).await.unwrap().len(), 1);
+}
+
+/// The operation name a TransactWriteItems request carries (`X-Amz-Target`): a user's deletion is one.
+const TRANSACTION: &str = "DynamoDB_20120810.TransactWriteItems";
+
+/// An app on a table behind `proxy`, with alice (two sessions) and bob (one), and one failed login of alice's.
+async fn two_users_behind(proxy: &Proxy) -> (TestTable, TestApp, Vec<TokenPair>, TokenPair) {
+    let table = TestTable::create(&proxy.url()).await;
+    let app = TestApp::new(Arc::new(table.users.clone()));
+    app.registered("alice").await;
+    app.registered("bob").await;
+    let wrong = json!({"username": "alice", "password": "wrong wrong wrong wrong"});
+    let response = vimcar::handlers::log_in(&app, post_json("/auth", &wrong)).await;
+    assert_eq!(response.status(), 401);
+    let alice = vec![
+        app.log_in_pair("alice").await,
+        app.log_in_pair("alice").await,
+    ];
+    let bob = app.log_in_pair("bob").await;
+    (table, app, alice, bob)
+}
+
+/// The count of `name`'s account-wide login counter (counting once more, which the tests no longer care about).
+async fn counted(app: &TestApp, users: &Users, name: &str) -> u32 {
+    let key = app.throttle.keys(name, Source::Unknown).account;
+    let expiry = Expiry::AfterLast(chrono::TimeDelta::hours(1));
+    users
+        .reserve(&key, chrono::Utc::now(), expiry)
+        .await
+        .unwrap()
+        .count
+}
+
+async fn session_ids(users: &Users, user: &vimcar::users::User) -> BTreeSet<String> {
+    users
+        .sessions_of(user.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|session| session.id.to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_whose_transaction_fails_leaves_the_whole_user() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.addr()).await;
+    let (table, app, alice_tokens, bob_tokens) = two_users_behind(&proxy).await;
+    let users = Arc::clone(&app.users);
+
+    proxy.fail(Fault::Refuse, TRANSACTION);
+    assert_unavailable(timed(users.delete(&username("alice"))).await);
+    let response = timed(app.delete_account(&alice_tokens[0].access, STRONG_PASSWORD)).await;
+    assert_503_with_retry_after(&response);
+    assert!(
+        proxy.hits() >= 2,
+        "the deletions' transactions were what failed"
+    );
+
+    proxy.heal();
+    // Everything of alice is still there: the user, its reservations, both sessions, its password, and the
+    // counter its failed login left.
+    assert_eq!(counted(&app, &users, "alice").await, 1);
+    let stored = table.assert_only_whole_users().await;
+    let names: Vec<&str> = stored.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    let alice = stored[0].clone();
+    assert_eq!(session_ids(&users, &alice).await.len(), 2);
+    for tokens in &alice_tokens {
+        assert_eq!(app.me(&tokens.access).await.status(), 200);
+    }
+    app.log_in("alice").await;
+
+    // Once DynamoDB answers again, the deletion goes through, whole.
+    let bob = stored[1].clone();
+    let bobs_sessions = session_ids(&users, &bob).await;
+    let response = app
+        .delete_account(&alice_tokens[1].access, STRONG_PASSWORD)
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(table.assert_only_whole_users().await, [bob]);
+    assert_eq!(table.stored_sessions().await, bobs_sessions);
+    assert_eq!(table.listed_sessions(alice.id).await, BTreeSet::new());
+    assert_eq!(app.me(&bob_tokens.access).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_whose_answer_is_lost_has_deleted_the_whole_user() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.addr()).await;
+    let (table, app, alice_tokens, bob_tokens) = two_users_behind(&proxy).await;
+    let users = Arc::clone(&app.users);
+    let before = table.assert_only_whole_users().await;
+    let (alice, bob) = (before[0].clone(), before[1].clone());
+    let bobs_sessions = session_ids(&users, &bob).await;
+
+    // DynamoDB commits the transaction, and the function never hears back.
+    proxy.fail(Fault::LoseAnswer, TRANSACTION);
+    let response = timed(app.delete_account(&alice_tokens[0].access, STRONG_PASSWORD)).await;
+    assert!(proxy.hits() >= 1, "the deletion's transaction was sent");
+    assert_503_with_retry_after(&response);
+
+    proxy.heal();
+    // Nothing of alice is left: no user, no reservation, no session.
+    assert_eq!(table.assert_only_whole_users().await, [bob]);
+    assert_eq!(table.stored_sessions().await, bobs_sessions);
+    assert_eq!(session_ids(&users, &alice).await, BTreeSet::new());
+    assert_eq!(counted(&app, &users, "alice").await, 0);
+    for tokens in &alice_tokens {
+        assert_eq!(app.me(&tokens.access).await.status(), 401);
+    }
+    // The client's retry finds the account gone; its name and address register again.
+    assert_eq!(app.register("alice").await.status(), 201);
+    assert_eq!(app.me(&bob_tokens.access).await.status(), 200);
 }

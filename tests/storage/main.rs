@@ -5,6 +5,7 @@
 #[macro_use]
 extern crate vimcar_tests;
 
+mod accounts;
 mod faults;
 mod races;
 mod repository;

@@ -14,7 +14,10 @@ use vimcar::storage::Storage;
 use vimcar::users::UserStore;
 
 use crate::dynamodb::{TestTable, endpoint};
-use crate::requests::{get_with_token, json, post_json, post_json_with_token, request};
+use crate::requests::{
+    get_with_token, json, json_with_token, post_json, post_json_with_token, request,
+    with_path_parameter,
+};
 use crate::{STRONG_PASSWORD, config};
 
 /// A storage backend seen through all its ports, as the tests hold one.
@@ -199,6 +202,31 @@ impl TestApp {
     /// `GET /api/users` with `token`.
     pub async fn list(&self, token: &str) -> Response<Body> {
         vimcar::handlers::list_users(self, get_with_token("/api/users", token)).await
+    }
+
+    /// `GET /api/users/me` with `token`.
+    pub async fn me(&self, token: &str) -> Response<Body> {
+        vimcar::handlers::me(self, get_with_token("/api/users/me", token)).await
+    }
+
+    /// `GET /api/users/{id}` with `token`, the path parameter set as API Gateway sets it.
+    pub async fn get_user(&self, id: &str, token: &str) -> Response<Body> {
+        let request = get_with_token(&format!("/api/users/{id}"), token);
+        vimcar::handlers::get_user(self, with_path_parameter(request, "id", id)).await
+    }
+
+    /// `POST /api/users/me/password` with `token` and `{"current_password", "new_password"}`.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response<Body> {
+        let body = json!({"current_password": current, "new_password": new});
+        let request = post_json_with_token("/api/users/me/password", &body, token);
+        vimcar::handlers::change_password(self, request).await
+    }
+
+    /// `DELETE /api/users/me` with `token` and `{"password"}`.
+    pub async fn delete_account(&self, token: &str, password: &str) -> Response<Body> {
+        let body = json!({ "password": password });
+        let request = json_with_token("DELETE", "/api/users/me", &body, token);
+        vimcar::handlers::delete_account(self, request).await
     }
 
     /// The usernames of the first page, asserting a 200.

@@ -1,11 +1,15 @@
 //! Ways to break DynamoDB on purpose: a moto server owned by one test, which it can freeze, and a TCP proxy in
-//! front of it, which it can cut. moto keeps its data in memory, so neither loses what was stored.
+//! front of it, which it can cut, or have fail only the requests of one kind. moto keeps its data in memory, so
+//! none of these loses what was stored.
 
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -92,11 +96,33 @@ impl Drop for Moto {
     }
 }
 
-/// A TCP proxy on a loopback port. While cut, the port refuses connections and every open one is closed.
+/// A TCP proxy on a loopback port. While cut, the port refuses connections and every open one is closed. It can
+/// also fail only the requests that carry a marker (such as DynamoDB's `X-Amz-Target` operation name), as a
+/// [`Fault`] says, and forward everything else.
 pub struct Proxy {
     addr: SocketAddr,
     upstream: SocketAddr,
     accepting: Option<JoinHandle<()>>,
+    fault: Arc<Mutex<Option<(Fault, String)>>>,
+    /// How many requests the fault has hit.
+    hits: Arc<AtomicUsize>,
+}
+
+/// How the proxy fails a request that carries the marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request never reaches the server: the connection is closed instead.
+    Refuse,
+    /// The server receives the request and answers it, and the connection is closed before the client reads the
+    /// answer: the request took effect, and the client cannot know.
+    LoseAnswer,
+}
+
+/// Whether `haystack` contains `needle`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 impl Proxy {
@@ -106,6 +132,8 @@ impl Proxy {
             addr: free_port(),
             upstream,
             accepting: None,
+            fault: Arc::new(Mutex::new(None)),
+            hits: Arc::new(AtomicUsize::new(0)),
         };
         proxy.restore().await;
         proxy
@@ -113,6 +141,21 @@ impl Proxy {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// From now on, fails every request whose bytes contain `marker` as `fault` says.
+    pub fn fail(&self, fault: Fault, marker: &str) {
+        *self.fault.lock().unwrap() = Some((fault, marker.to_owned()));
+    }
+
+    /// Forwards every request again.
+    pub fn heal(&self) {
+        *self.fault.lock().unwrap() = None;
+    }
+
+    /// How many requests a fault has hit so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
     }
 
     /// Refuses new connections and drops the open ones.
@@ -138,16 +181,83 @@ impl Proxy {
             }
         };
         let upstream = self.upstream;
+        let (fault, hits) = (Arc::clone(&self.fault), Arc::clone(&self.hits));
         self.accepting = Some(tokio::spawn(async move {
             let mut connections = JoinSet::new();
-            while let Ok((mut client, _)) = listener.accept().await {
+            while let Ok((client, _)) = listener.accept().await {
+                let (fault, hits) = (Arc::clone(&fault), Arc::clone(&hits));
                 connections.spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    if let Ok(server) = TcpStream::connect(upstream).await {
+                        forward(client, server, fault, hits).await;
                     }
                 });
             }
         }));
+    }
+}
+
+/// Copies bytes both ways until either side closes, failing the requests the fault names. Closing the connection
+/// mid-way drops both sockets.
+async fn forward(
+    client: TcpStream,
+    server: TcpStream,
+    fault: Arc<Mutex<Option<(Fault, String)>>>,
+    hits: Arc<AtomicUsize>,
+) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    // Set once a request went through whose answer must be lost.
+    let lose_answer = AtomicBool::new(false);
+    let requests = async {
+        let mut buffer = vec![0; 64 * 1024];
+        // The end of the previous read, so that a marker split across two reads is still seen.
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let read = client_read.read(&mut buffer).await?;
+            if read == 0 {
+                return server_write.shutdown().await;
+            }
+            let mut window = std::mem::take(&mut tail);
+            window.extend_from_slice(&buffer[..read]);
+            let hit = fault
+                .lock()
+                .unwrap()
+                .as_ref()
+                .filter(|(_, marker)| contains(&window, marker.as_bytes()))
+                .map(|(fault, _)| *fault);
+            match hit {
+                Some(Fault::Refuse) => {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    return Err(std::io::Error::other("refused by the proxy"));
+                }
+                Some(Fault::LoseAnswer) => {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    lose_answer.store(true, Ordering::SeqCst);
+                }
+                None => {}
+            }
+            server_write.write_all(&buffer[..read]).await?;
+            tail = window[window.len().saturating_sub(256)..].to_vec();
+        }
+    };
+    let answers = async {
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            let read = server_read.read(&mut buffer).await?;
+            if read == 0 {
+                return client_write.shutdown().await;
+            }
+            if lose_answer.load(Ordering::SeqCst) {
+                // The server has answered, so it has done what was asked: the client never hears of it.
+                return Err(std::io::Error::other("answer lost by the proxy"));
+            }
+            client_write.write_all(&buffer[..read]).await?;
+        }
+    };
+    tokio::pin!(requests, answers);
+    tokio::select! {
+        sent = &mut requests => if sent.is_ok() { let _ = answers.await; },
+        _ = &mut answers => {}
     }
 }
 

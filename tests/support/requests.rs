@@ -72,6 +72,20 @@ pub fn get_with_token(path_and_query: &str, token: &str) -> Request {
     )
 }
 
+/// A request with `method`, a JSON `body` and `Authorization: JWT <token>`.
+pub fn json_with_token(method: &str, path: &str, body: &serde_json::Value, token: &str) -> Request {
+    let mut request = post_json_with_token(path, body, token);
+    *request.method_mut() = method.parse().expect("a valid method");
+    request
+}
+
+/// `request` with the path parameter `name` set to `value`, as API Gateway sets it from the route's template
+/// (`/api/users/{id}`).
+pub fn with_path_parameter(request: Request, name: &str, value: &str) -> Request {
+    let parameters = HashMap::from([(name.to_owned(), vec![value.to_owned()])]);
+    request.with_path_parameters(QueryMap::from(parameters))
+}
+
 /// The response body as JSON.
 pub fn json(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|e| {

@@ -684,3 +684,275 @@ fn sessions_and_logout_of_an_unknown_user_are_clear_errors() {
         );
     }
 }
+
+/// The stored admin flag of `name`.
+async fn is_admin(db: &Path, name: &str) -> bool {
+    let store = Sqlite::open(db).unwrap();
+    let user = store
+        .by_username(&Username::parse(name).unwrap())
+        .await
+        .unwrap()
+        .expect("the user exists");
+    store.account(user.id).await.unwrap().unwrap().is_admin
+}
+
+#[tokio::test]
+async fn grant_admin_and_revoke_admin_set_the_flag_and_say_what_changed() {
+    let scratch = Scratch::new();
+    scratch.create("alice");
+    scratch.create("bob");
+    let steps = [
+        (
+            "grant-admin",
+            "alice is now an administrator, from its next request",
+            true,
+        ),
+        ("grant-admin", "alice is already an administrator", true),
+        (
+            "revoke-admin",
+            "alice is no longer an administrator, from its next request",
+            false,
+        ),
+        ("revoke-admin", "alice was not an administrator", false),
+    ];
+    for (command, said, stored) in steps {
+        let output = scratch.run(&["users", command, "alice"], None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(stdout(&output), format!("{said}\n"));
+        assert_eq!(is_admin(&scratch.db(), "alice").await, stored, "{command}");
+        assert!(!is_admin(&scratch.db(), "bob").await, "bob is untouched");
+    }
+    // The name is normalised as everywhere else.
+    let output = scratch.run(&["users", "grant-admin", "ALICE"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(is_admin(&scratch.db(), "alice").await);
+}
+
+#[test]
+fn grant_revoke_or_show_of_an_unknown_or_invalid_user_is_a_clear_error() {
+    let scratch = Scratch::new();
+    for command in ["grant-admin", "revoke-admin", "show"] {
+        let output = scratch.run(&["users", command, "ghost"], None);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        assert!(
+            stderr(&output).ends_with("error: there is no user named ghost\n"),
+            "{command}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "", "{command}");
+        let output = scratch.run(&["users", command, "a"], None);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        assert!(
+            stderr(&output).contains("error: username"),
+            "{command}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn show_prints_one_user_without_its_hash_as_text_or_json() {
+    let scratch = Scratch::new();
+    let output = scratch.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    scratch.create("bob");
+    begin_sessions(&scratch.db(), "alice", 2).await;
+    // And one that ended long ago: not live, so not counted.
+    let store = Sqlite::open(scratch.db()).unwrap();
+    let alice = store
+        .by_username(&Username::parse("alice").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let old = chrono::Utc::now() - chrono::TimeDelta::days(400);
+    assert!(
+        store
+            .create(&Session::begin(alice.id, old, &DEFAULT_SESSION_POLICY))
+            .await
+            .unwrap()
+    );
+    assert!(store.set_admin(&alice.username, true).await.unwrap());
+    let created_at = vimcar::users::format_timestamp(&alice.created_at);
+
+    let output = scratch.run(&["users", "show", "alice"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "id            {}\nusername      alice\nemail         alice@example.com\ncreated_at    {created_at}\n\
+             admin         yes\npassword      set\nsessions      2 live\n",
+            alice.id
+        )
+    );
+
+    let output = scratch.run(&["users", "show", "alice", "--json"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        shown,
+        serde_json::json!({
+            "id": alice.id,
+            "username": "alice",
+            "email": "alice@example.com",
+            "created_at": created_at,
+            "is_admin": true,
+            "has_password": true,
+            "live_sessions": 2,
+        })
+    );
+    assert!(!stdout(&output).contains("argon2"));
+
+    let output = scratch.run(&["users", "show", "bob"], None);
+    let text = stdout(&output);
+    assert!(
+        text.contains("\nadmin         no\npassword      not set\nsessions      0 live\n"),
+        "{text}"
+    );
+    let output = scratch.run(&["users", "show", "bob", "--json"], None);
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(shown["is_admin"], false);
+    assert_eq!(shown["has_password"], false);
+    assert_eq!(shown["live_sessions"], 0);
+}
+
+#[test]
+fn list_shows_who_is_an_admin_and_lists_only_admins_with_admins() {
+    let scratch = Scratch::new();
+    for name in ["alice", "bob", "carol"] {
+        scratch.create(name);
+    }
+    for name in ["bob", "carol"] {
+        let output = scratch.run(&["users", "grant-admin", name], None);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = scratch.run(&["users", "revoke-admin", "carol"], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let table = stdout(&scratch.run(&["users", "list"], None));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    let columns =
+        |line: &str| -> Vec<String> { line.split_whitespace().map(str::to_owned).collect() };
+    assert_eq!(
+        columns(lines[0]),
+        ["id", "username", "created_at", "admin", "email"]
+    );
+    let flags: Vec<(String, String)> = lines[1..4]
+        .iter()
+        .map(|line| {
+            let columns = columns(line);
+            (columns[1].clone(), columns[3].clone())
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("alice".to_owned(), "no".to_owned()),
+            ("bob".to_owned(), "yes".to_owned()),
+            ("carol".to_owned(), "no".to_owned()),
+        ]
+    );
+    assert_eq!(lines[4], "3 user(s)");
+
+    let table = stdout(&scratch.run(&["users", "list", "--admins"], None));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert_eq!(columns(lines[1])[1], "bob");
+    assert_eq!(columns(lines[1])[4], "bob@example.com");
+    assert_eq!(lines[2], "1 administrator(s)");
+
+    let parse = |text: String| -> Vec<(String, bool)> {
+        text.lines()
+            .map(|line| {
+                let user: serde_json::Value = serde_json::from_str(line).unwrap();
+                let mut keys: Vec<&str> = user
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                keys.sort();
+                assert_eq!(keys, ["created_at", "email", "id", "is_admin", "username"]);
+                (
+                    user["username"].as_str().unwrap().to_owned(),
+                    user["is_admin"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        parse(stdout(&scratch.run(&["users", "list", "--json"], None))),
+        [
+            ("alice".to_owned(), false),
+            ("bob".to_owned(), true),
+            ("carol".to_owned(), false),
+        ]
+    );
+    assert_eq!(
+        parse(stdout(
+            &scratch.run(&["users", "list", "--json", "--admins"], None)
+        )),
+        [("bob".to_owned(), true)]
+    );
+}
+
+#[test]
+fn on_dynamodb_the_admin_flag_is_granted_listed_shown_and_revoked() {
+    let endpoint = vimcar_tests::dynamodb::endpoint();
+    let table = vimcar_tests::dynamodb::fresh_table_name();
+    let env = [
+        ("USERS_BACKEND", "dynamodb"),
+        ("USERS_TABLE", table.as_str()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+    ];
+    let admin = |args: &[&str]| {
+        let output = run_with(&env, None, args, None);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    admin(&["db", "upgrade"]);
+    for name in ["alice", "bob"] {
+        let email = format!("{name}@example.com");
+        admin(&["users", "create", "--username", name, "--email", &email]);
+    }
+    assert_eq!(
+        admin(&["users", "grant-admin", "bob"]),
+        "bob is now an administrator, from its next request\n"
+    );
+
+    let admins: Vec<serde_json::Value> = admin(&["users", "list", "--admins", "--json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(admins.len(), 1);
+    assert_eq!(admins[0]["username"], "bob");
+    assert_eq!(admins[0]["is_admin"], true);
+    let shown: serde_json::Value =
+        serde_json::from_str(&admin(&["users", "show", "bob", "--json"])).unwrap();
+    assert_eq!(shown["is_admin"], true);
+    assert_eq!(shown["has_password"], false);
+    assert_eq!(shown["live_sessions"], 0);
+
+    assert_eq!(
+        admin(&["users", "revoke-admin", "bob"]),
+        "bob is no longer an administrator, from its next request\n"
+    );
+    assert!(
+        admin(&["users", "list", "--admins"]).ends_with("\n0 administrator(s)\n"),
+        "no administrator is left"
+    );
+    let output = run_with(&env, None, &["users", "grant-admin", "ghost"], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).ends_with("error: there is no user named ghost\n"));
+}
