@@ -18,6 +18,12 @@ session's access token. Each of those sessions belongs to a user of its own, reg
 locked by the fuzzing's failed logins under its listed name): the harness's user keeps the one session whose access
 token (VIMCAR_TOKEN) authorises every other operation (`GET /api/users`) for the whole run, which no logout, reuse or
 eviction (25 sessions a user) can end.
+
+The account: `POST /api/users/me/password` ends every session of its caller, and `DELETE /api/users/me` deletes the
+caller. So each of their requests, like a logout, is sent with a fresh session of a fresh user, and a schema-valid body
+gets that user's password in `current_password` (or `password`), so that the positive cases reach their 200 and 204
+(a new password schemathesis makes up is mostly too weak: a 422). `GET /api/users/{id}` gets the harness user's id
+in every other request, so that it answers 200 as well as 404.
 """
 
 import os
@@ -34,8 +40,15 @@ SESSIONS_USER = {"username": "contract-sessions", "password": "contract sessions
 # As openapi.yaml's RefreshToken: what schemathesis generates for a positive case.
 REFRESH_TOKEN = re.compile(r"^vrt1_[A-Za-z0-9_-]{96}$")
 
+# Operations whose requests each get a fresh session of a fresh user: each may end it, or delete its user.
+FRESH_SESSION_OPERATIONS = ["logOut", "changePassword", "deleteMe"]
+
 _sessions = threading.Lock()
 _users = 0
+# The password of each fresh session's user, by its access token.
+_passwords = {}
+_harness_id = None
+_lookups = 0
 
 
 def _fresh_session():
@@ -52,7 +65,32 @@ def _fresh_session():
     answer = requests.post(f"{BASE_URL}/auth", json=user, timeout=60)
     if answer.status_code != 200:
         raise RuntimeError(f"logging {user['username']} in answered {answer.status_code}: {answer.text}")
-    return answer.json()
+    tokens = answer.json()
+    with _sessions:
+        _passwords[tokens["access_token"]] = user["password"]
+    return tokens
+
+
+def _harness_user_id():
+    """The id of the harness's user (whose token VIMCAR_TOKEN is), asked once."""
+    global _harness_id
+    if _harness_id is None:
+        answer = requests.get(f"{BASE_URL}/api/users/me", headers={"Authorization": f"JWT {os.environ['VIMCAR_TOKEN']}"},
+                              timeout=60)
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET /api/users/me answered {answer.status_code}: {answer.text}")
+        _harness_id = answer.json()["id"]
+    return _harness_id
+
+
+def _password_of(case):
+    """The password of the fresh user whose access token `case` carries, if it carries one."""
+    authorization = (case.headers or {}).get("Authorization", "")
+    return _passwords.get(authorization.removeprefix("JWT "))
+
+
+def _is_string(value, minimum=0, maximum=None):
+    return isinstance(value, str) and len(value) >= minimum and (maximum is None or len(value) <= maximum)
 
 
 @schemathesis.hook
@@ -87,17 +125,35 @@ def after_call(context, case, response):
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    if case.operation.path not in ("/auth/refresh", "/auth/logout"):
-        return
+    global _lookups
+    operation = (case.operation.method.upper(), case.operation.path)
     body = case.body
-    if isinstance(body, dict) and isinstance(body.get("refresh_token"), str):
-        if REFRESH_TOKEN.match(body["refresh_token"]):
-            case.body = dict(body, refresh_token=_fresh_session()["refresh_token"])
+    if operation[1] in ("/auth/refresh", "/auth/logout"):
+        if isinstance(body, dict) and isinstance(body.get("refresh_token"), str):
+            if REFRESH_TOKEN.match(body["refresh_token"]):
+                case.body = dict(body, refresh_token=_fresh_session()["refresh_token"])
+    elif operation == ("POST", "/api/users/me/password"):
+        # Schema-valid as openapi.yaml's PasswordChange: exactly the two fields, strings, the new one 12-128 long.
+        password = _password_of(case)
+        if (password and isinstance(body, dict) and set(body) == {"current_password", "new_password"}
+                and _is_string(body["current_password"]) and _is_string(body["new_password"], 12, 128)
+                and body["new_password"] != password):
+            case.body = dict(body, current_password=password)
+    elif operation == ("DELETE", "/api/users/me"):
+        password = _password_of(case)
+        if password and isinstance(body, dict) and set(body) == {"password"} and _is_string(body["password"]):
+            case.body = dict(body, password=password)
+    elif operation == ("GET", "/api/users/{id}"):
+        with _sessions:
+            _lookups += 1
+            mine = _lookups % 2 == 0
+        if mine and isinstance(case.path_parameters, dict) and "id" in case.path_parameters:
+            case.path_parameters = dict(case.path_parameters, id=_harness_user_id())
 
 
-@schemathesis.auth().skip_for(path="/auth/logout")
+@schemathesis.auth().skip_for(operation_id=FRESH_SESSION_OPERATIONS)
 class HarnessToken:
-    """The harness user's access token, for every operation but logout (which could end its session)."""
+    """The harness user's access token, for every operation but those that could end its session or delete it."""
 
     def get(self, case, context):
         return os.environ["VIMCAR_TOKEN"]
@@ -107,9 +163,10 @@ class HarnessToken:
         case.headers["Authorization"] = f"JWT {data}"
 
 
-@schemathesis.auth(refresh_interval=None).apply_to(path="/auth/logout")
+@schemathesis.auth(refresh_interval=None).apply_to(operation_id=FRESH_SESSION_OPERATIONS)
 class FreshSessionToken:
-    """A new session's access token for every logout: each one may end the session (or all of the user's)."""
+    """A new session's access token (of a new user) for every logout, password change and account deletion: each one
+    may end the session (or all of the user's), or delete the user."""
 
     def get(self, case, context):
         return _fresh_session()["access_token"]

@@ -10,8 +10,12 @@ use http::Method;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use vimcar::ApiError;
+use vimcar::config::ListingPolicy;
 use vimcar::error::FieldError;
-use vimcar::routes::{AUTH, FUNCTIONS, Function, LIST_USERS, LOG_OUT, REFRESH, REGISTER, Route};
+use vimcar::routes::{
+    AUTH, CHANGE_PASSWORD, DELETE_ACCOUNT, FUNCTIONS, Function, GET_USER, LIST_USERS, LOG_OUT, ME,
+    REFRESH, REGISTER, Route,
+};
 use vimcar::users::UniqueField;
 use vimcar::users::UserStoreExt;
 use vimcar_tests::requests::{get_with_token, json, post_json, post_raw, request};
@@ -92,7 +96,9 @@ impl Spec {
     fn validator(&self, pointer: &str) -> jsonschema::Validator {
         let mut root = self.doc.clone();
         root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
-        root["$ref"] = json!(format!("#{pointer}"));
+        // A URI fragment: a path's `{parameter}` braces are percent-encoded there.
+        let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
+        root["$ref"] = json!(format!("#{fragment}"));
         jsonschema::options()
             .should_validate_formats(true)
             .build(&root)
@@ -193,7 +199,7 @@ fn registry_operations() -> Vec<(Operation, &'static Function)> {
 
 /// What each function of the registry can answer: its success, and the errors its handler returns beyond those
 /// every function can. A new function, or a new error in a handler, belongs here and in openapi.yaml.
-fn answers() -> [(&'static Function, u16, Vec<ApiError>); 5] {
+fn answers() -> [(&'static Function, u16, Vec<ApiError>); 9] {
     [
         (
             &REGISTER,
@@ -249,6 +255,58 @@ fn answers() -> [(&'static Function, u16, Vec<ApiError>); 5] {
                 ApiError::InvalidQuery(vec![FieldError::new("limit", "must be a whole number")]),
                 ApiError::Unauthorized("The token has expired"),
                 ApiError::SessionEnded("The session has ended; log in again"),
+                ApiError::Forbidden("Only administrators may list or look up other users here."),
+            ],
+        ),
+        (
+            &ME,
+            200,
+            vec![
+                ApiError::MethodNotAllowed(Method::GET),
+                ApiError::Unauthorized("The token has expired"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+            ],
+        ),
+        (
+            &GET_USER,
+            200,
+            vec![
+                ApiError::MethodNotAllowed(Method::GET),
+                ApiError::Unauthorized("The token has expired"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+                ApiError::Forbidden("Only administrators may list or look up other users here."),
+                ApiError::NotFound(vimcar::error::NO_SUCH_USER),
+            ],
+        ),
+        (
+            &CHANGE_PASSWORD,
+            200,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Validation(vec![
+                    FieldError::new("current_password", "is required"),
+                    FieldError::new("new_password", "must differ from the current password"),
+                ]),
+                ApiError::Unauthorized("The token has expired"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+                ApiError::InvalidCredentials,
+                ApiError::TooManyAttempts(30),
+            ],
+        ),
+        (
+            &DELETE_ACCOUNT,
+            204,
+            vec![
+                ApiError::MalformedBody("expected value".into()),
+                ApiError::PayloadTooLarge { limit: 16 * 1024 },
+                ApiError::UnsupportedMediaType,
+                ApiError::Validation(vec![FieldError::new("password", "is required")]),
+                ApiError::Unauthorized("The token has expired"),
+                ApiError::SessionEnded("The session has ended; log in again"),
+                ApiError::InvalidCredentials,
+                ApiError::TooManyAttempts(30),
             ],
         ),
     ]
@@ -329,6 +387,30 @@ fn every_error_response_fits_the_documented_problem_of_its_status() {
     }
 }
 
+/// `request` with `Authorization: JWT <token>`, and `method` instead of its own.
+fn authorized(mut request: Request, method: &str, token: &str) -> Request {
+    *request.method_mut() = method.parse().expect("an HTTP method");
+    request.headers_mut().insert(
+        http::header::AUTHORIZATION,
+        format!("JWT {token}").parse().expect("a header value"),
+    );
+    request
+}
+
+/// `GET /api/users/{id}` as API Gateway passes it: `id` as the path parameter.
+fn get_user_request(id: &str, token: Option<&str>) -> Request {
+    use lambda_http::RequestExt as _;
+    let path = format!("/api/users/{id}");
+    let request = match token {
+        Some(token) => get_with_token(&path, token),
+        None => request("GET", &path, &[]),
+    };
+    request.with_path_parameters(std::collections::HashMap::from([(
+        "id".to_owned(),
+        id.to_owned(),
+    )]))
+}
+
 fn binary_post(path: &str, content_type: &str, bytes: Vec<u8>) -> Request {
     http::Request::builder()
         .method("POST")
@@ -342,7 +424,10 @@ fn binary_post(path: &str, content_type: &str, bytes: Vec<u8>) -> Request {
 /// status that does not need a broken store or a throttled account (those are checked above).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_answers_of_every_function_fit_the_spec() {
-    use vimcar::handlers::{list_users, log_in, log_out, refresh, register};
+    use vimcar::handlers::{
+        change_password, delete_account, get_user, list_users, log_in, log_out, me, refresh,
+        register,
+    };
 
     let spec = Spec::load();
     let app = TestApp::sqlite().await;
@@ -561,6 +646,216 @@ async fn real_answers_of_every_function_fit_the_spec() {
     assert_eq!(ended.status(), 401);
     assert_eq!(json(&ended)["type"], "/problems/session-ended");
     spec.check(&list_op, &ended);
+
+    // me: with a valid token, without one, with a forged one, with the ended session's, and POSTed.
+    let me_op = operation(&ME.routes[0]);
+    let current = log_in(&app, post_json("/auth", &login)).await;
+    let current = json(&current)["access_token"].as_str().unwrap().to_owned();
+    let answered = me(&app, get_with_token("/api/users/me", &current)).await;
+    assert_eq!(answered.status(), 200);
+    assert_eq!(json(&answered)["is_admin"], false);
+    spec.check(&me_op, &answered);
+    let foo_id = json(&answered)["id"].as_str().unwrap().to_owned();
+    for (request, status) in [
+        (request("GET", "/api/users/me", &[]), 401),
+        (get_with_token("/api/users/me", "not.a.token"), 401),
+        (get_with_token("/api/users/me", &token), 401),
+        (
+            authorized(request("POST", "/api/users/me", &[]), "POST", &current),
+            405,
+        ),
+    ] {
+        let response = me(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&me_op, &response);
+    }
+
+    // get-user: oneself in full, another user as the policy shows them, unknown and malformed ids, and with
+    // LIST_USERS=admins, a 403 (the same store, the same signing key: the same token).
+    let get_user_op = operation(&GET_USER.routes[0]);
+    let bar_id = json(&list_users(&app, get_with_token("/api/users", &current)).await)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["username"] == "bar")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (request, status) in [
+        (get_user_request(&foo_id, Some(&current)), 200),
+        (get_user_request(&bar_id, Some(&current)), 200),
+        (
+            get_user_request("0192f4a8-6d1e-7c3b-9a5f-2e8d4c6b1a90", Some(&current)),
+            404,
+        ),
+        (get_user_request("nope", Some(&current)), 404),
+        (get_user_request(&bar_id, None), 401),
+        (
+            authorized(get_user_request(&bar_id, None), "POST", &current),
+            405,
+        ),
+    ] {
+        let response = get_user(&app, request).await;
+        assert_eq!(response.status(), status, "{}", json(&response));
+        spec.check(&get_user_op, &response);
+    }
+    let own = get_user(&app, get_user_request(&foo_id, Some(&current))).await;
+    assert_eq!(json(&own)["is_admin"], false, "oneself in full");
+    let mut admins_only = vimcar_tests::config();
+    admins_only.listing = ListingPolicy::Admins;
+    let admins_app = TestApp::with_config(&admins_only, app.users.clone());
+    let forbidden = get_user(&admins_app, get_user_request(&bar_id, Some(&current))).await;
+    assert_eq!(forbidden.status(), 403);
+    spec.check(&get_user_op, &forbidden);
+    let forbidden = list_users(&admins_app, get_with_token("/api/users", &current)).await;
+    assert_eq!(forbidden.status(), 403);
+    spec.check(&list_op, &forbidden);
+
+    // change-password: refused in every way, then done (which ends the session `current` is in).
+    let change_op = operation(&CHANGE_PASSWORD.routes[0]);
+    let new_password = "plum tractor violin harbour seventeen";
+    let change =
+        |body: Value| authorized(post_json("/api/users/me/password", &body), "POST", &current);
+    for (request, status) in [
+        (
+            change(json!({"current_password": "wrong", "new_password": new_password})),
+            401,
+        ),
+        (change(json!({})), 422),
+        (
+            change(json!({"current_password": STRONG_PASSWORD, "new_password": "short"})),
+            422,
+        ),
+        (
+            change(json!({"current_password": STRONG_PASSWORD, "new_password": STRONG_PASSWORD})),
+            422,
+        ),
+        (
+            authorized(
+                post_raw("/api/users/me/password", Some("application/json"), "[]"),
+                "POST",
+                &current,
+            ),
+            400,
+        ),
+        (
+            authorized(
+                post_raw("/api/users/me/password", None, "{}"),
+                "POST",
+                &current,
+            ),
+            415,
+        ),
+        (
+            authorized(
+                post_raw(
+                    "/api/users/me/password",
+                    Some("application/json"),
+                    "x".repeat(16 * 1024 + 1),
+                ),
+                "POST",
+                &current,
+            ),
+            413,
+        ),
+        (
+            post_json(
+                "/api/users/me/password",
+                &json!({"current_password": STRONG_PASSWORD, "new_password": new_password}),
+            ),
+            401,
+        ),
+        (
+            authorized(
+                request("GET", "/api/users/me/password", &[]),
+                "GET",
+                &current,
+            ),
+            405,
+        ),
+        (
+            change(json!({"current_password": STRONG_PASSWORD, "new_password": new_password})),
+            200,
+        ),
+    ] {
+        let response = change_password(&app, request).await;
+        assert_eq!(response.status(), status, "{}", json(&response));
+        if status == 200 {
+            let after = json(&response)["access_token"].as_str().unwrap().to_owned();
+            assert_eq!(
+                me(&app, get_with_token("/api/users/me", &current))
+                    .await
+                    .status(),
+                401,
+                "the change ended the caller's session"
+            );
+            assert_eq!(
+                me(&app, get_with_token("/api/users/me", &after))
+                    .await
+                    .status(),
+                200
+            );
+        }
+        spec.check(&change_op, &response);
+    }
+    let relogin = json!({"username": "foo", "password": new_password});
+    let after = json(&log_in(&app, post_json("/auth", &relogin)).await)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // delete-account: refused in every way, then done.
+    let delete_op = operation(&DELETE_ACCOUNT.routes[0]);
+    let delete = |body: Request| authorized(body, "DELETE", &after);
+    for (request, status) in [
+        (
+            delete(post_json("/api/users/me", &json!({"password": "wrong"}))),
+            401,
+        ),
+        (delete(post_json("/api/users/me", &json!({}))), 422),
+        (
+            delete(post_raw("/api/users/me", Some("application/json"), "[]")),
+            400,
+        ),
+        (delete(post_raw("/api/users/me", None, "{}")), 415),
+        (
+            delete(post_raw(
+                "/api/users/me",
+                Some("application/json"),
+                "x".repeat(16 * 1024 + 1),
+            )),
+            413,
+        ),
+        (
+            authorized(
+                post_json("/api/users/me", &json!({"password": new_password})),
+                "DELETE",
+                "not.a.token",
+            ),
+            401,
+        ),
+        (
+            authorized(request("GET", "/api/users/me", &[]), "GET", &after),
+            405,
+        ),
+        (
+            delete(post_json(
+                "/api/users/me",
+                &json!({"password": new_password}),
+            )),
+            204,
+        ),
+    ] {
+        let response = delete_account(&app, request).await;
+        assert_eq!(response.status(), status);
+        spec.check(&delete_op, &response);
+    }
+    assert_eq!(
+        log_in(&app, post_json("/auth", &relogin)).await.status(),
+        401,
+        "the account is gone"
+    );
 
     // Every documented status was reached by a real answer, but those only a broken store or a locked account give.
     let checked = spec.checked.lock().unwrap().clone();

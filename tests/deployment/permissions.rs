@@ -435,6 +435,44 @@ fn refresh(refresh_token: &str) -> lambda_http::Request {
     post_json("/auth/refresh", &json!({"refresh_token": refresh_token}))
 }
 
+/// `method path` with a JSON `body` and `Authorization: JWT <token>`.
+fn with_token(method: &str, path: &str, body: &Json, token: &str) -> lambda_http::Request {
+    let mut request = post_json(path, body);
+    *request.method_mut() = method.parse().expect("an HTTP method");
+    request.headers_mut().insert(
+        http::header::AUTHORIZATION,
+        format!("JWT {token}").parse().expect("a header value"),
+    );
+    request
+}
+
+/// `GET /api/users/{id}` for `id`, with `token`, its path parameter set as API Gateway sets it.
+fn get_user(id: &str, token: &str) -> lambda_http::Request {
+    use lambda_http::RequestExt as _;
+    vimcar_tests::requests::get_with_token(&format!("/api/users/{id}"), token).with_path_parameters(
+        std::collections::HashMap::from([("id".to_owned(), id.to_owned())]),
+    )
+}
+
+/// Stores an expired login-attempt counter for `username` from an unknown source (the test requests carry none), so
+/// that the next failed attempt replaces it with a fresh one (a Put) rather than adding to it.
+async fn expire_source_counter(app: &vimcar_tests::TestApp, table: &str, username: &str) {
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let keys = app.throttle.keys(username, Source::Unknown);
+    raw_client()
+        .put_item()
+        .table_name(table)
+        .set_item(Some(attempt_item(
+            &keys.source,
+            3,
+            an_hour_ago,
+            an_hour_ago.timestamp(),
+        )))
+        .send()
+        .await
+        .expect("an expired login-attempt counter is stored");
+}
+
 #[tokio::test]
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
     let table = TestTable::create(&endpoint()).await;
@@ -586,6 +624,113 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     );
     assert_least_privilege("logout", &calls);
     checked.insert("logout");
+
+    // me: who the caller is, with a valid token.
+    let (carol_id, carol) = app.signed_up("carol").await;
+    recorder.start();
+    let answered = vimcar::handlers::me(
+        &app,
+        vimcar_tests::requests::get_with_token("/api/users/me", &carol),
+    )
+    .await;
+    let calls = recorder.stop(&name);
+    assert_eq!(answered.status(), StatusCode::OK, "{}", json(&answered));
+    assert_eq!(json(&answered)["id"], carol_id.as_str());
+    assert_least_privilege("me", &calls);
+    checked.insert("me");
+
+    // get-user: the caller itself, another user, and an id no user has.
+    let bob_id = json(&app.list(&carol).await)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["username"] == "bob")
+        .expect("bob is listed")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    recorder.start();
+    let own = vimcar::handlers::get_user(&app, get_user(&carol_id, &carol)).await;
+    let other = vimcar::handlers::get_user(&app, get_user(&bob_id, &carol)).await;
+    let unknown = vimcar::handlers::get_user(
+        &app,
+        get_user("0192f4a8-6d1e-7c3b-9a5f-2e8d4c6b1a90", &carol),
+    )
+    .await;
+    let calls = recorder.stop(&name);
+    assert_eq!(own.status(), StatusCode::OK, "{}", json(&own));
+    assert_eq!(other.status(), StatusCode::OK, "{}", json(&other));
+    assert_eq!(json(&other)["username"], "bob");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_least_privilege("get-user", &calls);
+    checked.insert("get-user");
+
+    // change-password: a wrong current password over an expired counter (replaced), then the right one: the counters
+    // reset, the hash replaced, every session of carol's ended (two of them) and a new one begun.
+    let second = app.log_in("carol").await;
+    expire_source_counter(&app, &name, "carol").await;
+    let new_password = "plum tractor violin harbour seventeen";
+    let change = |current: &str, token: &str| {
+        with_token(
+            "POST",
+            "/api/users/me/password",
+            &json!({"current_password": current, "new_password": new_password}),
+            token,
+        )
+    };
+    recorder.start();
+    let wrong =
+        vimcar::handlers::change_password(&app, change("not the right password", &carol)).await;
+    let changed = vimcar::handlers::change_password(&app, change(PASSWORD, &carol)).await;
+    let calls = recorder.stop(&name);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{}", json(&wrong));
+    assert_eq!(changed.status(), StatusCode::OK, "{}", json(&changed));
+    assert_eq!(
+        app.list(&second).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the change ended carol's other session"
+    );
+    assert_least_privilege("change-password", &calls);
+    checked.insert("change-password");
+
+    // delete-account: a wrong password over an expired counter, then the right one: the user, its reservations,
+    // its sessions and its counters deleted in one transaction.
+    let (_, dave) = app.signed_up("dave").await;
+    app.log_in("dave").await;
+    expire_source_counter(&app, &name, "dave").await;
+    let delete = |password: &str| {
+        with_token(
+            "DELETE",
+            "/api/users/me",
+            &json!({ "password": password }),
+            &dave,
+        )
+    };
+    recorder.start();
+    let wrong = vimcar::handlers::delete_account(&app, delete("not the right password")).await;
+    let deleted = vimcar::handlers::delete_account(&app, delete(PASSWORD)).await;
+    let calls = recorder.stop(&name);
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{}", json(&wrong));
+    assert_eq!(
+        deleted.status(),
+        StatusCode::NO_CONTENT,
+        "{}",
+        json(&deleted)
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|((action, _, key), _)| action == "dynamodb:DeleteItem"
+                && key.starts_with(vimcar::storage::dynamodb::items::SESSION_PREFIX)),
+        "the deletion deletes dave's sessions: {calls:?}"
+    );
+    assert_eq!(
+        app.register("dave").await.status(),
+        StatusCode::CREATED,
+        "dave's name is free again"
+    );
+    assert_least_privilege("delete-account", &calls);
+    checked.insert("delete-account");
 
     let registered: BTreeSet<&str> = vimcar::routes::FUNCTIONS
         .iter()

@@ -187,6 +187,10 @@ fn the_registry_serves_the_api_contract_of_the_readme() {
         ("POST", "/auth/refresh", "refresh"),
         ("POST", "/auth/logout", "logout"),
         ("GET", "/api/users", "list-users"),
+        ("GET", "/api/users/me", "me"),
+        ("GET", "/api/users/{id}", "get-user"),
+        ("POST", "/api/users/me/password", "change-password"),
+        ("DELETE", "/api/users/me", "delete-account"),
     ]
     .into_iter()
     .map(|(method, path, function)| (method.into(), path.into(), function.into()))

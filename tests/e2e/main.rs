@@ -182,6 +182,110 @@ fn sessions_flow(server: &LambdaWatch) -> Vec<String> {
         .collect()
 }
 
+fn get(agent: &ureq::Agent, url: &str, access_token: &str) -> Answer {
+    answer(
+        agent
+            .get(url)
+            .header("Authorization", format!("JWT {access_token}"))
+            .call(),
+    )
+}
+
+/// The new password of the README's password change example.
+const NEW_PASSWORD: &str = "plum tractor violin harbour seventeen";
+
+/// The README's account examples: who am I, a user by id, a password change, the account's deletion; then `foo`
+/// registers again, as the README says it can. Answers every token it saw, for the logs check.
+fn account_flow(server: &LambdaWatch, id: &str) -> Vec<String> {
+    let agent = client();
+    let base = server.base_url();
+    let login = json!({"username": "foo", "password": STRONG_PASSWORD});
+    let first = tokens(&post(&agent, &format!("{base}/auth"), &login));
+
+    let me = get(&agent, &format!("{base}/api/users/me"), &first.access);
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["id"], id);
+    assert_eq!(me.body["username"], "foo");
+    assert_eq!(me.body["email"], "foo@bar.com");
+    assert_eq!(me.body["is_admin"], false);
+    let by_id = get(&agent, &format!("{base}/api/users/{id}"), &first.access);
+    assert_eq!(by_id.status, 200, "{}", by_id.body);
+    assert_eq!(by_id.body, me.body, "oneself by id, in full");
+    let unknown = get(
+        &agent,
+        &format!("{base}/api/users/0192f4a8-6d1e-7c3b-9a5f-2e8d4c6b1a90"),
+        &first.access,
+    );
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(unknown.body["type"], "/problems/not-found");
+
+    // A second session, which the change ends too.
+    let other = tokens(&post(&agent, &format!("{base}/auth"), &login));
+    let changed = answer(
+        agent
+            .post(format!("{base}/api/users/me/password"))
+            .header("Authorization", format!("JWT {}", first.access))
+            .header("Content-type", "application/json")
+            .send(
+                json!({"current_password": STRONG_PASSWORD, "new_password": NEW_PASSWORD})
+                    .to_string(),
+            ),
+    );
+    let after = tokens(&changed);
+    for access in [&first.access, &other.access] {
+        let refused = get(&agent, &format!("{base}/api/users/me"), access);
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_eq!(refused.body["type"], "/problems/session-ended");
+    }
+    let old = post(&agent, &format!("{base}/auth"), &login);
+    assert_eq!(old.status, 401, "the old password is gone: {}", old.body);
+    assert_eq!(
+        get(&agent, &format!("{base}/api/users/me"), &after.access).status,
+        200
+    );
+
+    let delete = |password: &str| {
+        let mut response = agent
+            .delete(format!("{base}/api/users/me"))
+            .header("Authorization", format!("JWT {}", after.access))
+            .header("Content-type", "application/json")
+            .force_send_body()
+            .send(json!({ "password": password }).to_string())
+            .expect("the emulator answers");
+        let text = response.body_mut().read_to_string().expect("a text body");
+        (response.status().as_u16(), text)
+    };
+    let (status, body) = delete("not the password at all");
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = delete(NEW_PASSWORD);
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(body, "", "a deletion answers no body");
+    let refused = get(&agent, &format!("{base}/api/users/me"), &after.access);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["type"], "/problems/session-ended");
+    let gone = post(
+        &agent,
+        &format!("{base}/auth"),
+        &json!({"username": "foo", "password": NEW_PASSWORD}),
+    );
+    assert_eq!(gone.status, 401, "{}", gone.body);
+    let again = post(
+        &agent,
+        &format!("{base}/api/users"),
+        &json!({"username": "foo", "password": STRONG_PASSWORD, "email": "foo@bar.com"}),
+    );
+    assert_eq!(
+        again.status, 201,
+        "the name and email are free again: {}",
+        again.body
+    );
+
+    [first, other, after]
+        .into_iter()
+        .flat_map(|tokens| [tokens.access, tokens.refresh])
+        .collect()
+}
+
 /// The README's flow, then the two mistakes every client makes first.
 fn readme_flow(server: &LambdaWatch) {
     let agent = client();
@@ -232,12 +336,15 @@ fn readme_flow(server: &LambdaWatch) {
     );
     assert_eq!(wrong.status, 401, "{}", wrong.body);
 
-    let session_tokens = sessions_flow(server);
+    let mut session_tokens = sessions_flow(server);
+    session_tokens.extend(account_flow(server, &id));
 
     // What the functions logged for all of the above holds no secret (and they did log: the capture works).
     let logs = server.logs();
     assert!(
-        logs.contains("user registered") && logs.contains("logged out everywhere"),
+        logs.contains("user registered")
+            && logs.contains("logged out everywhere")
+            && logs.contains("account deleted by its user"),
         "no function logs captured:\n{logs}"
     );
     for secret in [
@@ -245,6 +352,8 @@ fn readme_flow(server: &LambdaWatch) {
         access_token.as_str(),
         "$argon2id",
         "wrong password!!",
+        NEW_PASSWORD,
+        "not the password at all",
         SECRET,
     ]
     .into_iter()

@@ -16,6 +16,9 @@ use crate::runtime_api::Invocation;
 /// Every user the harness registers or logs in with has this password (zxcvbn scores it 4).
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The login user's other password: each password change goes from one to the other and back.
+pub const OTHER_PASSWORD: &str = "plum tractor violin harbour seventeen";
+
 /// One function of the registry (`vimcar::routes::FUNCTIONS`), with the name, memory and timeout `template.yaml`
 /// deploys it with. Ordered as the registry lists them, which puts logins before refreshes, logouts and listing.
 #[derive(Clone, Copy)]
@@ -109,6 +112,10 @@ pub struct Events {
     refresh: Value,
     log_out: Value,
     list_users: Value,
+    me: Value,
+    get_user: Value,
+    change_password: Value,
+    delete_account: Value,
     /// Distinguishes this harness run's usernames from any earlier run's on the same table.
     nonce: String,
     sequence: u64,
@@ -122,6 +129,13 @@ pub struct Events {
     /// list-users goes on using.
     retired: Vec<String>,
     logouts: usize,
+    /// The login user's password now: password changes swap it with [`OTHER_PASSWORD`].
+    password: &'static str,
+    /// The login user's id, from its access token, for get-user.
+    user_id: Option<String>,
+    /// Accounts of their own for delete-account, one per invocation: each deletion ends one for good. Access
+    /// tokens of users with [`PASSWORD`], made by [`Events::prepare_deletions`]'s caller.
+    deletable: Vec<String>,
 }
 
 impl Events {
@@ -134,6 +148,14 @@ impl Events {
             refresh: parse(include_str!("../../../../tests/fixtures/refresh.json"))?,
             log_out: parse(include_str!("../../../../tests/fixtures/logout.json"))?,
             list_users: parse(include_str!("../../../../tests/fixtures/list-users.json"))?,
+            me: parse(include_str!("../../../../tests/fixtures/me.json"))?,
+            get_user: parse(include_str!("../../../../tests/fixtures/get-user.json"))?,
+            change_password: parse(include_str!(
+                "../../../../tests/fixtures/change-password.json"
+            ))?,
+            delete_account: parse(include_str!(
+                "../../../../tests/fixtures/delete-account.json"
+            ))?,
             nonce: nonce.to_owned(),
             sequence: 0,
             login: login.to_owned(),
@@ -141,6 +163,21 @@ impl Events {
             refresh_token: None,
             retired: Vec::new(),
             logouts: 0,
+            password: PASSWORD,
+            user_id: None,
+            deletable: Vec::new(),
+        })
+    }
+
+    /// Gives delete-account the access tokens of accounts of their own (users with [`PASSWORD`]), one per invocation.
+    pub fn prepare_deletions(&mut self, access_tokens: Vec<String>) {
+        self.deletable.extend(access_tokens);
+    }
+
+    /// The newest access token, for `name`, which needs one.
+    fn token(&self, name: &str) -> Result<&str> {
+        self.token.as_deref().ok_or_else(|| {
+            format!("{name} needs a token from a login first: give the auth bootstrap too").into()
         })
     }
 
@@ -162,7 +199,7 @@ impl Events {
             }
         } else if name == routes::AUTH.name {
             {
-                let body = json!({"username": self.login, "password": PASSWORD});
+                let body = json!({"username": self.login, "password": self.password});
                 with_body(&self.auth, &body)
             }
         } else if name == routes::REFRESH.name {
@@ -199,6 +236,32 @@ impl Events {
                 event["headers"]["authorization"] = format!("JWT {token}").into();
                 event
             }
+        } else if name == routes::ME.name {
+            with_token(&self.me, self.token(name)?)
+        } else if name == routes::GET_USER.name {
+            // The login user itself: a user that exists, seen in full.
+            let token = self.token(name)?;
+            let id = match &self.user_id {
+                Some(id) => id.clone(),
+                None => subject(token)?,
+            };
+            let mut event = with_token(&self.get_user, token);
+            event["rawPath"] = format!("/api/users/{id}").into();
+            event["requestContext"]["http"]["path"] = format!("/api/users/{id}").into();
+            event["pathParameters"]["id"] = id.into();
+            event
+        } else if name == routes::CHANGE_PASSWORD.name {
+            let body =
+                json!({"current_password": self.password, "new_password": other(self.password)});
+            with_token(&with_body(&self.change_password, &body), self.token(name)?)
+        } else if name == routes::DELETE_ACCOUNT.name {
+            let token = self.deletable.pop().ok_or(
+                "delete-account needs an account of its own for every invocation (Events::prepare_deletions)",
+            )?;
+            with_token(
+                &with_body(&self.delete_account, &json!({ "password": PASSWORD })),
+                &token,
+            )
         } else {
             return Err(format!(
                 "no event for {name}: add one, from a fixture in tests/fixtures, to bench/src/bin/coldstart/events.rs"
@@ -234,7 +297,15 @@ impl Events {
             return Err(format!("{}: answered {status}, not 2xx: {text}", function.name()).into());
         }
         let name = function.name();
-        if name == routes::AUTH.name || name == routes::REFRESH.name {
+        if name == routes::CHANGE_PASSWORD.name {
+            // Every session of the login user ended but the one this answer begins: its tokens are the newest.
+            self.password = other(self.password);
+            self.retired.clear();
+        }
+        if name == routes::AUTH.name
+            || name == routes::REFRESH.name
+            || name == routes::CHANGE_PASSWORD.name
+        {
             let body = answer["body"].as_str().unwrap_or("");
             let body: Value = serde_json::from_str(body)
                 .map_err(|e| format!("{name}: the body is not JSON text ({e}): {text}"))?;
@@ -254,6 +325,61 @@ impl Events {
         }
         Ok(())
     }
+}
+
+/// The password a change from `password` sets.
+fn other(password: &str) -> &'static str {
+    if password == PASSWORD {
+        OTHER_PASSWORD
+    } else {
+        PASSWORD
+    }
+}
+
+/// `template` with `Authorization: JWT <token>`.
+fn with_token(template: &Value, token: &str) -> Value {
+    let mut event = template.clone();
+    event["headers"]["authorization"] = format!("JWT {token}").into();
+    event
+}
+
+/// The user id (`sub`) an access token names, read without checking it: the function under test checks it.
+fn subject(token: &str) -> Result<String> {
+    let claims = token
+        .split('.')
+        .nth(1)
+        .ok_or("an access token is three dot-separated parts")?;
+    let claims = base64url_decode(claims)?;
+    let claims: Value = serde_json::from_slice(&claims)?;
+    claims["sub"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "an access token without sub".into())
+}
+
+/// Unpadded base64url, as JWTs encode their parts.
+fn base64url_decode(text: &str) -> Result<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return Err(format!("not base64url: {text}").into()),
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Ok(bytes)
 }
 
 /// `template` with `body` as its JSON body, as text (the fixtures may hold it in base64).
@@ -311,9 +437,20 @@ mod tests {
             .map(|f| Function::named(f.name).unwrap())
             .collect();
         functions.sort();
+        let named = |name: &str| Function::named(name).unwrap();
         assert_eq!(
             functions,
-            [register(), log_in(), refresh(), log_out(), list_users()]
+            [
+                register(),
+                log_in(),
+                refresh(),
+                log_out(),
+                list_users(),
+                named("me"),
+                named("get-user"),
+                named("change-password"),
+                named("delete-account"),
+            ]
         );
         assert_eq!(list_users().memory_mb(), routes::LIST_USERS.memory_mb);
         assert_eq!(
@@ -393,6 +530,84 @@ mod tests {
         let listing: Value =
             serde_json::from_slice(&events.next(list_users()).unwrap().event).unwrap();
         assert_eq!(listing["headers"]["authorization"], "JWT a3");
+    }
+
+    /// An access token whose claims are `{"sub": SUB}` (the signature is not looked at).
+    const TOKEN_OF_SUB: &str =
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTkyZjRhOC02ZDFlLTdjM2ItOWE1Zi0yZThkNGM2YjFhOTAifQ.c2ln";
+    const SUB: &str = "0192f4a8-6d1e-7c3b-9a5f-2e8d4c6b1a90";
+
+    #[test]
+    fn me_and_get_user_use_the_newest_token_and_its_own_user() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        let me = Function::named("me").unwrap();
+        let get_user = Function::named("get-user").unwrap();
+        assert!(events.next(me).is_err());
+        events.check(log_in(), &tokens(TOKEN_OF_SUB, "r1")).unwrap();
+        let event: Value = serde_json::from_slice(&events.next(me).unwrap().event).unwrap();
+        assert_eq!(
+            event["headers"]["authorization"],
+            format!("JWT {TOKEN_OF_SUB}")
+        );
+        let event: Value = serde_json::from_slice(&events.next(get_user).unwrap().event).unwrap();
+        assert_eq!(event["pathParameters"]["id"], SUB);
+        assert_eq!(event["rawPath"], format!("/api/users/{SUB}"));
+        assert_eq!(
+            event["requestContext"]["http"]["path"],
+            format!("/api/users/{SUB}")
+        );
+    }
+
+    #[test]
+    fn password_changes_go_back_and_forth_and_logins_follow() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        let change = Function::named("change-password").unwrap();
+        events.check(log_in(), &tokens("a1", "r1")).unwrap();
+        assert_eq!(
+            body(&events.next(change).unwrap()),
+            json!({"current_password": PASSWORD, "new_password": OTHER_PASSWORD})
+        );
+        events.check(change, &tokens("a2", "r2")).unwrap();
+        let next = events.next(change).unwrap();
+        assert_eq!(
+            body(&next),
+            json!({"current_password": OTHER_PASSWORD, "new_password": PASSWORD}),
+        );
+        let event: Value = serde_json::from_slice(&next.event).unwrap();
+        assert_eq!(
+            event["headers"]["authorization"], "JWT a2",
+            "the change's own session"
+        );
+        assert_eq!(
+            body(&events.next(log_in()).unwrap()),
+            json!({"username": "someone", "password": OTHER_PASSWORD})
+        );
+    }
+
+    #[test]
+    fn each_deletion_takes_an_account_of_its_own() {
+        let mut events = Events::new("n1", "someone").unwrap();
+        let delete = Function::named("delete-account").unwrap();
+        assert!(events.next(delete).is_err());
+        events.prepare_deletions(vec!["d1".to_owned(), "d2".to_owned()]);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let invocation = events.next(delete).unwrap();
+            assert_eq!(body(&invocation), json!({ "password": PASSWORD }));
+            let event: Value = serde_json::from_slice(&invocation.event).unwrap();
+            seen.push(
+                event["headers"]["authorization"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        seen.sort();
+        assert_eq!(seen, ["JWT d1", "JWT d2"]);
+        assert!(
+            events.next(delete).is_err(),
+            "every account is deleted once"
+        );
     }
 
     #[test]

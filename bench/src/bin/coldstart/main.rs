@@ -101,6 +101,20 @@ fn run() -> Result<()> {
         .unwrap_or_else(|| "unknown".to_owned());
     let api = RuntimeApi::start()?;
     let mut events = Events::new(&nonce, &login)?;
+    // Each deletion ends an account for good: delete-account gets one of its own per invocation.
+    if let Some((function, bootstrap)) = functions
+        .iter()
+        .find(|(function, _)| function.name() == vimcar::routes::DELETE_ACCOUNT.name)
+    {
+        let count = options.runs * (options.warm + 1);
+        eprintln!("coldstart: preparing {count} accounts for delete-account");
+        let env = bootstrap_env(*function, bootstrap, &api, &storage);
+        events.prepare_deletions(setup::deletable_accounts(
+            &env,
+            &format!("csdel{nonce}"),
+            count,
+        )?);
+    }
     let mut reports = Vec::new();
     for (function, bootstrap) in &functions {
         let mut samples = Vec::with_capacity(options.runs);

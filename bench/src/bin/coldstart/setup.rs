@@ -63,3 +63,52 @@ fn run(admin: &Path, env: &[(String, String)], args: &[&str], stdin: Option<&str
     }
     Ok(())
 }
+
+/// Registers `count` users `PREFIX-N` with [`PASSWORD`] and logs each in, in-process, with the configuration that
+/// `env` gives the functions: the access tokens of accounts that delete-account may each delete once. Done before
+/// any measurement, on a runtime of its own.
+pub fn deletable_accounts(
+    env: &[(String, String)],
+    prefix: &str,
+    count: usize,
+) -> Result<Vec<String>> {
+    use secrecy::ExposeSecret as _;
+    use vimcar::accounts::{LogIn, log_in, register};
+    use vimcar::config::Config;
+    use vimcar::login_attempts::throttle::Source;
+    use vimcar::state::AppState;
+    use vimcar::storage::Storage;
+    use vimcar::users::{Email, NewUser, Password, Username};
+
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let config = Config::from_lookup(lookup)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let state = AppState::with_storage(&config, Storage::open(&config.storage).await?)?;
+        let mut tokens = Vec::with_capacity(count);
+        for n in 0..count {
+            let name = format!("{prefix}-{n}");
+            let new_user = NewUser {
+                username: Username::parse(&name)?,
+                email: Email::parse(&format!("{name}@example.com"))?,
+                password: Some(Password::trusted(PASSWORD.to_owned().into())),
+            };
+            register(&*state.users, &state.hasher, new_user).await?;
+            let attempt = LogIn {
+                username: name,
+                password: PASSWORD.to_owned().into(),
+                source: Source::Unknown,
+            };
+            let pair = log_in(&state, attempt).await?;
+            tokens.push(pair.access.token.expose_secret().to_owned());
+        }
+        Ok(tokens)
+    })
+}

@@ -1,0 +1,6 @@
+//! The `change-password` Lambda function: its entry in the registry, served.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    vimcar::routes::serve(&vimcar::routes::CHANGE_PASSWORD).await
+}
