@@ -112,14 +112,11 @@ impl UserStore for CountingUsers {
     async fn change_password(
         &self,
         username: &Username,
-        user_id: Uuid,
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, StoreError> {
         self.note("change_password");
-        self.inner
-            .change_password(username, user_id, current, new)
-            .await
+        self.inner.change_password(username, current, new).await
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<Account>, StoreError> {

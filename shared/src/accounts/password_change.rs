@@ -58,7 +58,7 @@ pub async fn change_password(
     // The hash and the end of every session in one step: no failure leaves the new password beside old sessions.
     if !state
         .users
-        .change_password(&username, user_id, &hash, &new_hash)
+        .change_password(&username, &hash, &new_hash)
         .await?
     {
         // Another change won in between: the password proved is no longer the current one.

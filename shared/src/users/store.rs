@@ -88,12 +88,12 @@ pub trait UserStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// A password change: replaces `username`'s hash with `new` only if it is still `current`, and ends every session
-    /// of `user_id`, in one atomic step, so that no failure leaves the new password with the old sessions. Answers
-    /// whether it replaced the hash (nothing is written when it did not).
+    /// of the name's holder, in one atomic step, so that no failure leaves the new password with the old sessions.
+    /// Answers whether it replaced the hash (nothing is written when it did not). A hash is salted, so `current`
+    /// still being there also means the name still belongs to the user who proved it.
     async fn change_password(
         &self,
         username: &Username,
-        user_id: Uuid,
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, StoreError>;

@@ -190,35 +190,41 @@ impl UserStore for DynamoDb {
         bounded(self.update_hash(username, hash, None, "setting a password")).await
     }
 
-    /// One transaction: the username item's hash, conditioned on the one proved; a Delete of every session the
-    /// user's list names; and the list emptied, conditioned on its version. A session begun in between makes it read
-    /// the list again; a hash changed in between writes nothing and answers `false`.
+    /// Reads who holds the name (and that its hash is still `current`) and that user's session list, then one
+    /// transaction: the username item's hash, conditioned on the one proved; a Delete of every session on the list;
+    /// and the list emptied, conditioned on its version. A session begun in between makes it read again; a hash
+    /// changed in between writes nothing and answers `false`.
     async fn change_password(
         &self,
         username: &Username,
-        user_id: Uuid,
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, StoreError> {
         const DOING: &str = "changing a password";
         bounded(async {
             for _ in 0..DELETE_ATTEMPTS {
-                let Some(sessions) = self.user_sessions(user_id, DOING).await? else {
+                let Some(item) = self.get_item(username_key(username), DOING).await? else {
+                    return Ok(false);
+                };
+                let credentials = read_username(&item).map_err(malformed)?;
+                if credentials.hash.as_ref() != Some(current) {
+                    return Ok(false);
+                }
+                let Some(sessions) = self.user_sessions(credentials.user_id, DOING).await? else {
                     return Ok(false);
                 };
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(username_key(username)))
                     .update_expression("SET #hash = :new")
-                    .condition_expression("#hash = :current AND user_id = :user")
+                    .condition_expression("#hash = :current")
                     .expression_attribute_names("#hash", PASSWORD_HASH)
                     .expression_attribute_values(":new", string_value(new.as_str()))
                     .expression_attribute_values(":current", string_value(current.as_str()))
-                    .expression_attribute_values(":user", string_value(user_id.to_string()))
                     .build()
                     .map_err(|e| StoreError::Internal(e.into()))?;
                 let mut items = vec![TransactWriteItem::builder().update(update).build()];
-                items.extend(self.end_sessions_items(user_id, &sessions)?);
+                items.extend(self.end_sessions_items(credentials.user_id, &sessions)?);
                 match self.transact(items, DOING).await? {
                     Outcome::Written => return Ok(true),
                     Outcome::ConditionsFailed(failed) if failed.contains(&0) => return Ok(false),

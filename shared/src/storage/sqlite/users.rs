@@ -162,7 +162,6 @@ impl UserStore for Sqlite {
     async fn change_password(
         &self,
         username: &Username,
-        user_id: Uuid,
         current: &PasswordHash,
         new: &PasswordHash,
     ) -> Result<bool, StoreError> {
@@ -176,8 +175,8 @@ impl UserStore for Sqlite {
                 .map_err(|e| storage_error(e, DOING))?;
             let replaced = transaction
                 .execute(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND id = ?3 AND password_hash = ?4",
-                    params![new, username, user_id.to_string(), current],
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3",
+                    params![new, username, current],
                 )
                 .map_err(|e| storage_error(e, DOING))?;
             if replaced == 0 {
@@ -185,8 +184,8 @@ impl UserStore for Sqlite {
             }
             transaction
                 .execute(
-                    "DELETE FROM sessions WHERE user_id = ?1",
-                    [user_id.to_string()],
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                    [&username],
                 )
                 .map_err(|e| storage_error(e, DOING))?;
             transaction.commit().map_err(|e| storage_error(e, DOING))?;
