@@ -195,11 +195,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Password::parse_for(&raw, Some(username.as_str()), Some(user.email.as_str()))
                     .map_err(|reason| invalid(vec![Invalid::new("password", reason)]))?;
             let hash = PasswordHasher::new()?.hash(&password).await?;
-            if !users.set_password(&username, &hash).await? {
+            // A password set by an operator is most often a compromised account's: whoever held it is logged out,
+            // in the same step as the hash changes.
+            let Some(ended) = users.change_password(&username, None, &hash).await? else {
                 bail!("there is no user named {username}");
-            }
-            // A password set by an operator is most often a compromised account's: whoever held it is logged out.
-            let ended = sessions.end_all(user.id).await?;
+            };
             println!("password set for {username}; {ended} session(s) ended");
         }
         Command::Users(UsersCommand::Sessions { username, json }) => {

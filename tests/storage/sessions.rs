@@ -354,21 +354,24 @@ async fn a_password_change_ends_every_session_with_the_hash_or_writes_nothing(us
     };
 
     // A stale hash, or an unknown name: nothing is written.
-    assert!(
-        !users
-            .change_password(&alice.username, &new, &new)
+    assert_eq!(
+        users
+            .change_password(&alice.username, Some(&new), &new)
             .await
-            .unwrap()
+            .unwrap(),
+        None
     );
-    assert!(
-        !users
-            .change_password(
-                &vimcar::users::Username::parse("nobody").unwrap(),
-                &old,
-                &new
-            )
+    let nobody = vimcar::users::Username::parse("nobody").unwrap();
+    assert_eq!(
+        users
+            .change_password(&nobody, Some(&old), &new)
             .await
-            .unwrap()
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        users.change_password(&nobody, None, &new).await.unwrap(),
+        None
     );
     assert_eq!(hash().await, Some(old.clone()));
     assert_eq!(
@@ -376,13 +379,14 @@ async fn a_password_change_ends_every_session_with_the_hash_or_writes_nothing(us
         ids(&sessions)
     );
 
-    assert!(
+    assert_eq!(
         users
-            .change_password(&alice.username, &old, &new)
+            .change_password(&alice.username, Some(&old), &new)
             .await
-            .unwrap()
+            .unwrap(),
+        Some(2)
     );
-    assert_eq!(hash().await, Some(new));
+    assert_eq!(hash().await, Some(new.clone()));
     assert_eq!(users.sessions_of(alice.id).await.unwrap(), vec![]);
     for session in &sessions {
         assert_eq!(users.session(session.id).await.unwrap(), None);
@@ -397,6 +401,18 @@ async fn a_password_change_ends_every_session_with_the_hash_or_writes_nothing(us
         ids(&users.sessions_of(alice.id).await.unwrap()),
         vec![after.id]
     );
+
+    // An operator's reset replaces whatever hash there is, and ends the sessions with it.
+    let reset = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$reset$reset".to_owned());
+    assert_eq!(
+        users
+            .change_password(&alice.username, None, &reset)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(hash().await, Some(reset));
+    assert_eq!(users.session(after.id).await.unwrap(), None);
 }
 
 for_each_backend!(

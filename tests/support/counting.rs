@@ -112,9 +112,9 @@ impl UserStore for CountingUsers {
     async fn change_password(
         &self,
         username: &Username,
-        current: &PasswordHash,
+        current: Option<&PasswordHash>,
         new: &PasswordHash,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         self.note("change_password");
         self.inner.change_password(username, current, new).await
     }

@@ -56,10 +56,11 @@ pub async fn change_password(
     }
     let new_hash = state.hasher.hash(&new).await?;
     // The hash and the end of every session in one step: no failure leaves the new password beside old sessions.
-    if !state
+    if state
         .users
-        .change_password(&username, &hash, &new_hash)
+        .change_password(&username, Some(&hash), &new_hash)
         .await?
+        .is_none()
     {
         // Another change won in between: the password proved is no longer the current one.
         return Err(Error::InvalidCredentials);

@@ -87,16 +87,18 @@ pub trait UserStore: Send + Sync {
         new: &PasswordHash,
     ) -> Result<bool, StoreError>;
 
-    /// A password change: replaces `username`'s hash with `new` only if it is still `current`, and ends every session
-    /// of the name's holder, in one atomic step, so that no failure leaves the new password with the old sessions.
-    /// Answers whether it replaced the hash (nothing is written when it did not). A hash is salted, so `current`
-    /// still being there also means the name still belongs to the user who proved it.
+    /// A password change: replaces `username`'s hash with `new` (only if it is still `current`, when given) and ends
+    /// every session of the name's holder, in one atomic step, so that no failure leaves the new password with the
+    /// old sessions. Answers how many sessions it ended, or `None` when it replaced nothing (the hash was no longer
+    /// `current`, or there is no such user): then nothing is written. A hash is salted, so `current` still being
+    /// there also means the name still belongs to the user who proved it. Without `current` (an operator's reset),
+    /// any hash is replaced.
     async fn change_password(
         &self,
         username: &Username,
-        current: &PasswordHash,
+        current: Option<&PasswordHash>,
         new: &PasswordHash,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<usize>, StoreError>;
 }
 
 /// `insert` and `upgrade`, for every [`UserStore`] (a backend's own type or `dyn UserStore`). Generic rather than

@@ -197,37 +197,47 @@ impl UserStore for DynamoDb {
     async fn change_password(
         &self,
         username: &Username,
-        current: &PasswordHash,
+        current: Option<&PasswordHash>,
         new: &PasswordHash,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         const DOING: &str = "changing a password";
         bounded(async {
             for _ in 0..DELETE_ATTEMPTS {
                 let Some(item) = self.get_item(username_key(username), DOING).await? else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let credentials = read_username(&item).map_err(malformed)?;
-                if credentials.hash.as_ref() != Some(current) {
-                    return Ok(false);
+                if current.is_some_and(|current| credentials.hash.as_ref() != Some(current)) {
+                    return Ok(None);
                 }
                 let Some(sessions) = self.user_sessions(credentials.user_id, DOING).await? else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(username_key(username)))
                     .update_expression("SET #hash = :new")
-                    .condition_expression("#hash = :current")
                     .expression_attribute_names("#hash", PASSWORD_HASH)
-                    .expression_attribute_values(":new", string_value(new.as_str()))
-                    .expression_attribute_values(":current", string_value(current.as_str()))
-                    .build()
-                    .map_err(|e| StoreError::Internal(e.into()))?;
+                    .expression_attribute_values(":new", string_value(new.as_str()));
+                // With the hash proved, that condition alone (change-password's role writes and names nothing else of
+                // the item); an operator's reset keeps to the holder it read.
+                let update = match current {
+                    Some(current) => update
+                        .condition_expression("#hash = :current")
+                        .expression_attribute_values(":current", string_value(current.as_str())),
+                    None => update
+                        .condition_expression("user_id = :holder")
+                        .expression_attribute_values(
+                            ":holder",
+                            string_value(credentials.user_id.to_string()),
+                        ),
+                };
+                let update = update.build().map_err(|e| StoreError::Internal(e.into()))?;
                 let mut items = vec![TransactWriteItem::builder().update(update).build()];
                 items.extend(self.end_sessions_items(credentials.user_id, &sessions)?);
                 match self.transact(items, DOING).await? {
-                    Outcome::Written => return Ok(true),
-                    Outcome::ConditionsFailed(failed) if failed.contains(&0) => return Ok(false),
+                    Outcome::Written => return Ok(Some(sessions.ids.len())),
+                    Outcome::ConditionsFailed(failed) if failed.contains(&0) => return Ok(None),
                     Outcome::ConditionsFailed(_) => continue,
                 }
             }

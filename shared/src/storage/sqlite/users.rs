@@ -162,12 +162,12 @@ impl UserStore for Sqlite {
     async fn change_password(
         &self,
         username: &Username,
-        current: &PasswordHash,
+        current: Option<&PasswordHash>,
         new: &PasswordHash,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         const DOING: &str = "changing a password";
         let username = username.as_str().to_owned();
-        let current = current.as_str().to_owned();
+        let current = current.map(|hash| hash.as_str().to_owned());
         let new = new.as_str().to_owned();
         self.with_connection(move |connection| {
             let transaction = connection
@@ -175,21 +175,21 @@ impl UserStore for Sqlite {
                 .map_err(|e| storage_error(e, DOING))?;
             let replaced = transaction
                 .execute(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3",
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND (?3 IS NULL OR password_hash = ?3)",
                     params![new, username, current],
                 )
                 .map_err(|e| storage_error(e, DOING))?;
             if replaced == 0 {
-                return Ok(false);
+                return Ok(None);
             }
-            transaction
+            let ended = transaction
                 .execute(
                     "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
                     [&username],
                 )
                 .map_err(|e| storage_error(e, DOING))?;
             transaction.commit().map_err(|e| storage_error(e, DOING))?;
-            Ok(true)
+            Ok(Some(ended))
         })
         .await
     }
