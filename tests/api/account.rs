@@ -12,7 +12,7 @@ use vimcar::login_attempts::throttle::{FREE_FAILURES, Source};
 use vimcar::login_attempts::{AttemptKey, Expiry};
 use vimcar::users::Username;
 use vimcar_tests::requests::{
-    get_with_token, header, json, json_with_token, post_json, post_raw, request,
+    assert_problem, get_with_token, header, json, json_with_token, post_json, post_raw, request,
 };
 use vimcar_tests::{STRONG_PASSWORD, TestApp, TokenPair, Users, config};
 
@@ -35,19 +35,6 @@ const SOME_INVALID: &str = "Some fields are invalid; see errors.";
 
 const WRONG: &str = "wrong wrong wrong wrong";
 const NEW_PASSWORD: &str = "purple elephants juggle quietly at dawn";
-
-/// Asserts a problem answer: its status, `type` and `detail`, as a client reads them.
-fn assert_problem(response: &Response<Body>, status: u16, kind: &str, detail: &str) {
-    let problem = json(response);
-    assert_eq!(response.status(), status, "{problem}");
-    assert_eq!(
-        header(response, "content-type"),
-        vimcar::response::PROBLEM_JSON
-    );
-    assert_eq!(problem["type"], kind, "{problem}");
-    assert_eq!(problem["status"], status, "{problem}");
-    assert_eq!(problem["detail"], detail, "{problem}");
-}
 
 /// Asserts a 422 listing exactly `errors` (`[{"field", "message"}]`).
 fn assert_invalid(response: &Response<Body>, errors: Value) {

@@ -7,7 +7,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
 use jsonwebtoken::{EncodingKey, Header, encode};
-use lambda_http::{Body, Response};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,7 +15,7 @@ use vimcar::handlers::{list_users, log_in, log_out, refresh};
 use vimcar::sessions::refresh_token::PREFIX;
 use vimcar::sessions::{MAX_SESSIONS_PER_USER, RefreshToken, SessionPolicy};
 use vimcar::users::Username;
-use vimcar_tests::requests::{get_with_token, header, json, post_json, post_raw};
+use vimcar_tests::requests::{assert_problem, get_with_token, header, json, post_json, post_raw};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, TestApp, TokenPair, config};
 
 const SESSION_ENDED: &str = "/problems/session-ended";
@@ -27,19 +26,6 @@ const REUSED: &str = "The refresh token was used before, so the session has been
 const INVALID: &str = "The refresh token is invalid.";
 
 const DAY: i64 = 24 * 60 * 60;
-
-/// Asserts a problem answer: its status, `type` and `detail`, as a client reads them.
-fn assert_problem(response: &Response<Body>, status: u16, kind: &str, detail: &str) {
-    let problem = json(response);
-    assert_eq!(response.status(), status, "{problem}");
-    assert_eq!(
-        header(response, "content-type"),
-        vimcar::response::PROBLEM_JSON
-    );
-    assert_eq!(problem["type"], kind, "{problem}");
-    assert_eq!(problem["status"], status, "{problem}");
-    assert_eq!(problem["detail"], detail, "{problem}");
-}
 
 /// Asserts that `access` still lists users.
 async fn assert_works(app: &TestApp, access: &str) {

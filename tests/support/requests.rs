@@ -86,6 +86,19 @@ pub fn with_path_parameter(request: Request, name: &str, value: &str) -> Request
     request.with_path_parameters(QueryMap::from(parameters))
 }
 
+/// Asserts a problem answer: its status, `type` and `detail`, as a client reads them.
+pub fn assert_problem(response: &Response<Body>, status: u16, kind: &str, detail: &str) {
+    let problem = json(response);
+    assert_eq!(response.status(), status, "{problem}");
+    assert_eq!(
+        header(response, "content-type"),
+        vimcar::response::PROBLEM_JSON
+    );
+    assert_eq!(problem["type"], kind, "{problem}");
+    assert_eq!(problem["status"], status, "{problem}");
+    assert_eq!(problem["detail"], detail, "{problem}");
+}
+
 /// The response body as JSON.
 pub fn json(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|e| {

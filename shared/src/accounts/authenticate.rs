@@ -22,10 +22,7 @@ pub struct Caller {
 /// primary-key lookups on SQLite), so a logout, a detected reuse or a deletion shuts this door at once, without
 /// waiting for the token's `exp`.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Error> {
-    let claims = state.tokens.verify(token).map_err(|error| match error {
-        TokenError::Expired => Error::Unauthenticated("The token has expired"),
-        TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
-    })?;
+    let claims = state.tokens.verify(token).map_err(refused)?;
     let (session, account) = tokio::join!(
         state.sessions.session(claims.sid),
         state.users.account(claims.sub)
@@ -44,4 +41,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Error
         is_admin: account.is_admin,
         session_id: session.id,
     })
+}
+
+/// Why an access token was refused, as the client is told.
+pub(super) fn refused(error: TokenError) -> Error {
+    match error {
+        TokenError::Expired => Error::Unauthenticated("The token has expired"),
+        TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
+    }
 }

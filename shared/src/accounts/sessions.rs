@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Error, REFRESH_TOKEN_REUSED, SESSION_ENDED, SESSION_EXPIRED};
 use crate::sessions::{RefreshToken, Session};
 use crate::state::AppState;
-use crate::tokens::{AccessToken, TokenError};
+use crate::tokens::AccessToken;
 
 /// What a login or a refresh answers: an access token, and the refresh token that gets the next one.
 pub struct TokenPair {
@@ -157,14 +157,10 @@ pub async fn log_out(state: &AppState, logout: LogOut, scope: Scope) -> Result<(
             (token.user_id, token.session_id)
         }
         LogOut::AccessToken(text) => {
-            let claims =
-                state
-                    .tokens
-                    .verify(text.expose_secret())
-                    .map_err(|error| match error {
-                        TokenError::Expired => Error::Unauthenticated("The token has expired"),
-                        TokenError::Invalid => Error::Unauthenticated("The token is invalid"),
-                    })?;
+            let claims = state
+                .tokens
+                .verify(text.expose_secret())
+                .map_err(super::authenticate::refused)?;
             (claims.sub, claims.sid)
         }
     };
