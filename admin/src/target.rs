@@ -13,6 +13,8 @@ use anyhow::{Context, bail};
 use vimcar::config::StorageConfig;
 use vimcar::storage::Storage;
 use vimcar::storage::dynamodb::DynamoDb;
+use vimcar::storage::sqlite::Sqlite;
+use vimcar::users::ImportStore;
 
 /// Where a command reads and writes.
 pub enum Target {
@@ -31,6 +33,8 @@ pub enum Target {
 /// Open storage and the sentence that names it.
 pub struct Opened {
     pub storage: Storage,
+    /// Where `import` writes: the same backend, through the port only this command opens.
+    pub imports: Arc<dyn ImportStore>,
     pub description: String,
 }
 
@@ -71,16 +75,19 @@ impl Target {
                          an existing one"
                     );
                 }
-                let storage = StorageConfig::Sqlite { path: path.clone() };
+                let backend = Arc::new(Sqlite::open(path)?);
                 Ok(Opened {
-                    storage: Storage::open(&storage).await?,
+                    storage: Storage::of(backend.clone()),
+                    imports: backend,
                     description,
                 })
             }
             Self::DynamoDb { table, endpoint } => {
-                let users = DynamoDb::connect(table.as_str(), endpoint.as_deref())
-                    .await
-                    .context("USERS_BACKEND=dynamodb")?;
+                let users = Arc::new(
+                    DynamoDb::connect(table.as_str(), endpoint.as_deref())
+                        .await
+                        .context("USERS_BACKEND=dynamodb")?,
+                );
                 let region = users
                     .client()
                     .config()
@@ -88,7 +95,8 @@ impl Target {
                     .map_or_else(|| "no region".to_owned(), ToString::to_string);
                 let endpoint = endpoint.as_deref().unwrap_or("AWS's endpoint");
                 Ok(Opened {
-                    storage: Storage::of(Arc::new(users)),
+                    storage: Storage::of(users.clone()),
+                    imports: users,
                     description: format!("DynamoDB table {table} at {endpoint}/{region}"),
                 })
             }

@@ -446,7 +446,7 @@ async fn replacing_a_hash_only_replaces_the_one_verified(users: Users) {
     let upgraded = hash("the login's upgrade");
     assert!(
         !users
-            .replace_password_hash(&alice.username, &verified, &upgraded)
+            .replace_password_hash(&alice.username, &verified, &upgraded, false)
             .await
             .unwrap()
     );
@@ -457,7 +457,7 @@ async fn replacing_a_hash_only_replaces_the_one_verified(users: Users) {
     // Without anything in between, it replaces.
     assert!(
         users
-            .replace_password_hash(&alice.username, &reset, &upgraded)
+            .replace_password_hash(&alice.username, &reset, &upgraded, false)
             .await
             .unwrap()
     );
@@ -465,7 +465,7 @@ async fn replacing_a_hash_only_replaces_the_one_verified(users: Users) {
     let nobody = Username::parse("nobody").unwrap();
     assert!(
         !users
-            .replace_password_hash(&nobody, &reset, &verified)
+            .replace_password_hash(&nobody, &reset, &verified, false)
             .await
             .unwrap()
     );

@@ -139,10 +139,11 @@ impl UserStore for CountingUsers {
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
+        change_required: bool,
     ) -> Result<bool, StoreError> {
         self.note("replace_password_hash");
         self.inner
-            .replace_password_hash(username, current, new)
+            .replace_password_hash(username, current, new, change_required)
             .await
     }
 }

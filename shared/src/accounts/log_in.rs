@@ -1,6 +1,6 @@
 //! Logging in: a username and password, throttled, for a new session's tokens.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::Error;
 use super::TokenPair;
@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::login_attempts::throttle::{Admission, AttemptKeys, Source};
 use crate::passwords::Verification;
 use crate::state::AppState;
-use crate::users::{Credentials, Invalid, Password, PasswordHash, Username};
+use crate::users::{Credentials, HashScheme, Invalid, Password, PasswordHash, Username};
 
 /// A log-in attempt as the client sent it. The username is kept raw: a name that could never have registered is
 /// still throttled and still costs a full verification.
@@ -50,6 +50,7 @@ pub(super) struct Proved {
     pub user_id: Uuid,
     pub username: Username,
     pub hash: PasswordHash,
+    pub password_change_required: bool,
     pub keys: AttemptKeys,
 }
 
@@ -77,18 +78,20 @@ pub(super) async fn prove(
     };
     let hash = credentials.as_ref().and_then(|c| c.hash.as_ref());
     let verification = state.hasher.verify(password.clone(), hash).await?;
-    let (user_id, hash, username) = match (verification, credentials, username) {
-        (
-            Verification::Match,
-            Some(Credentials {
-                user_id,
-                hash: Some(hash),
-            }),
-            Some(username),
-        ) => (user_id, hash, username),
-        // The attempt was counted already.
-        _ => return Err(Error::InvalidCredentials),
-    };
+    let (user_id, hash, password_change_required, username) =
+        match (verification, credentials, username) {
+            (
+                Verification::Match,
+                Some(Credentials {
+                    user_id,
+                    hash: Some(hash),
+                    password_change_required,
+                }),
+                Some(username),
+            ) => (user_id, hash, password_change_required, username),
+            // The attempt was counted already.
+            _ => return Err(Error::InvalidCredentials),
+        };
     if let Err(error) = state.throttle.succeeded(&*state.attempts, &keys).await {
         // The password stands; the leftover count expires on its own.
         tracing::warn!(
@@ -100,12 +103,24 @@ pub(super) async fn prove(
         user_id,
         username,
         hash,
+        password_change_required,
         keys,
     })
 }
 
-/// Checks the password (see [`prove`]), begins a session and answers its first tokens.
-pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error> {
+/// A login's answer: the new session's tokens, and whether the password must be changed.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub tokens: TokenPair,
+    /// The password works but fails today's rules (an imported one): the client should ask for a new one.
+    pub password_change_required: bool,
+}
+
+/// Checks the password (see [`prove`]), begins a session and answers its first tokens. A hash of an older kind
+/// (bcrypt, for a user imported from the Flask original; older Argon2 parameters) is replaced by a current one; a
+/// bcrypt password, seen in the clear for the first time, is checked against today's rules, and if they refuse it
+/// the login still succeeds but says, now and at every login until it changes, that it must change.
+pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<LoggedIn, Error> {
     let LogIn {
         username,
         password,
@@ -115,10 +130,16 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error
         user_id,
         username,
         hash,
+        mut password_change_required,
         ..
     } = prove(state, &username, &password, source).await?;
     let hash = if state.hasher.needs_rehash(&hash) {
-        rehash(state, &username, &hash, password)
+        if matches!(hash.scheme(), HashScheme::Bcrypt { .. }) {
+            password_change_required = fails_todays_rules(state, user_id, &username, &password)
+                .await
+                .unwrap_or(password_change_required);
+        }
+        rehash(state, &username, &hash, password, password_change_required)
             .await
             .unwrap_or(hash)
     } else {
@@ -135,7 +156,32 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<TokenPair, Error
         tracing::info!(%user_id, "login lost a race with a password change");
         return Err(Error::InvalidCredentials);
     }
-    Ok(pair)
+    Ok(LoggedIn {
+        tokens: pair,
+        password_change_required,
+    })
+}
+
+/// Whether today's password rules (length, strength, no username or email in it) refuse `password`, or `None` when
+/// the user's email cannot be read (then the stored answer stands).
+async fn fails_todays_rules(
+    state: &AppState,
+    user_id: Uuid,
+    username: &Username,
+    password: &SecretString,
+) -> Option<bool> {
+    let user = match state.users.by_id(user_id).await {
+        Ok(user) => user?,
+        Err(error) => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "could not read the user to check an imported password"
+            );
+            return None;
+        }
+    };
+    let raw = password.expose_secret();
+    Some(Password::parse_for(raw, Some(username.as_str()), Some(user.email.as_str())).is_err())
 }
 
 /// Stores a hash with the current parameters after a login proved the password, only if the stored hash is still
@@ -146,12 +192,13 @@ async fn rehash(
     username: &Username,
     proved: &PasswordHash,
     password: SecretString,
+    change_required: bool,
 ) -> Option<PasswordHash> {
     let result = async {
         let hash = state.hasher.hash(&Password::trusted(password)).await?;
         let replaced = state
             .users
-            .replace_password_hash(username, proved, &hash)
+            .replace_password_hash(username, proved, &hash, change_required)
             .await?;
         anyhow::Ok(replaced.then_some(hash))
     }

@@ -13,7 +13,7 @@ mod sessions;
 pub use authenticate::{Caller, authenticate};
 pub use deletion::delete_account;
 pub use directory::{Sight, list_users, listing_sight, look_up};
-pub use log_in::{LogIn, log_in};
+pub use log_in::{LogIn, LoggedIn, log_in};
 pub use password_change::{PasswordChange, change_password};
 pub use register::register;
 pub use sessions::{LogOut, Scope, TokenPair, log_out, refresh};

@@ -3,7 +3,7 @@ use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::tokens_response;
+use super::tokens_body;
 use crate::accounts::{self, LogIn};
 use crate::error::ApiError;
 use crate::login_attempts::throttle::Source;
@@ -22,5 +22,6 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
     let body: LogInBody = json_body(&request)?;
     let source = Source::parse(source_ip(&request).as_deref());
     let attempt = LogIn::parse(body.username, body.password, source)?;
-    tokens_response(&accounts::log_in(state, attempt).await?)
+    let logged_in = accounts::log_in(state, attempt).await?;
+    tokens_body(&logged_in.tokens, Some(logged_in.password_change_required))
 }

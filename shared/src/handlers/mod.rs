@@ -93,9 +93,19 @@ struct TokensBody<'a> {
     expires_in: u64,
     refresh_token: &'a str,
     refresh_expires_in: u64,
+    /// Logins only: whether the password works but must be changed (an imported one that today's rules refuse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_change_required: Option<bool>,
 }
 
 fn tokens_response(pair: &TokenPair) -> Result<Response<Body>, ApiError> {
+    tokens_body(pair, None)
+}
+
+fn tokens_body(
+    pair: &TokenPair,
+    password_change_required: Option<bool>,
+) -> Result<Response<Body>, ApiError> {
     Ok(json_response(
         StatusCode::OK,
         &TokensBody {
@@ -104,6 +114,7 @@ fn tokens_response(pair: &TokenPair) -> Result<Response<Body>, ApiError> {
             expires_in: pair.access.expires_in.as_secs(),
             refresh_token: pair.refresh.expose_secret(),
             refresh_expires_in: pair.refresh_expires_in.as_secs(),
+            password_change_required,
         },
     )?)
 }

@@ -9,7 +9,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, 
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::users::{Password, PasswordHash};
+use crate::users::{HashScheme, Password, PasswordHash};
 
 /// Argon2id at the OWASP minimum: 19 MiB of memory, two passes, one lane.
 pub const M_COST_KIB: u32 = 19_456;
@@ -22,6 +22,12 @@ pub const P_COST: u32 = 1;
 pub const MAX_M_COST_KIB: u32 = 256 * 1024;
 pub const MAX_T_COST: u32 = 16;
 pub const MAX_P_COST: u32 = 8;
+
+/// The highest bcrypt cost verified: the Flask original's own (Flask-Bcrypt at 13 rounds; its default is 12). Each
+/// step doubles the work, and one verification at 13 already costs about 50 Argon2 ones (BENCHMARKS.md): a hash over
+/// this cap is refused without being computed, as a mismatch, so that no stored record can make a login cost
+/// seconds. `vimcar-admin import` skips such hashes, saying so.
+pub const MAX_BCRYPT_COST: u32 = 13;
 
 /// Verified against when a user does not exist or has no password, so that every failed login costs one full
 /// Argon2 computation. Made once, offline, with the parameters above (a unit test holds it to them): hashing it at
@@ -149,9 +155,12 @@ impl PasswordHasher {
         .context("the hashing task failed")?
     }
 
-    /// Whether `hash` was made with other parameters than the current ones (an older cost, another Argon2 variant),
-    /// so that a successful login should store a fresh hash.
+    /// Whether `hash` was made with other parameters than the current ones (an older cost, another Argon2 variant,
+    /// bcrypt), so that a successful login should store a fresh hash.
     pub fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        if hash.scheme() != HashScheme::Argon2 {
+            return true;
+        }
         let Ok(parsed) = PhcHash::new(hash.as_str()) else {
             return true;
         };
@@ -166,28 +175,50 @@ impl PasswordHasher {
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is none, on a blocking thread.
-    /// Either way one full Argon2 computation runs, so timing does not tell whether the user exists. A stored hash
-    /// over the cost caps is never computed: it counts as a mismatch, verified against the dummy instead.
+    /// Either way one full computation runs, so timing does not tell whether the user exists: Argon2, or bcrypt for
+    /// an imported user's hash until its first login replaces it (which takes longer, and so does tell; see the
+    /// README's "Migrating from the Flask original"). A stored hash over the cost caps is never computed: it counts
+    /// as a mismatch, verified against the dummy instead.
     pub async fn verify(
         &self,
         password: SecretString,
         hash: Option<&PasswordHash>,
     ) -> anyhow::Result<Verification> {
-        let (phc, real) = match hash {
-            Some(hash) if within_caps(hash) => (hash.as_str().to_owned(), true),
+        let (stored, real) = match hash.map(|hash| (hash, hash.scheme())) {
+            Some((hash, HashScheme::Bcrypt { cost })) if cost <= MAX_BCRYPT_COST => {
+                (Stored::Bcrypt(hash.as_str().to_owned()), true)
+            }
+            Some((_, HashScheme::Bcrypt { .. })) => {
+                tracing::error!(
+                    "a stored bcrypt hash exceeds the bcrypt cost cap; refusing to verify it"
+                );
+                (Stored::Argon2(DUMMY_HASH.to_owned()), false)
+            }
+            Some((hash, _)) if within_caps(hash) => {
+                (Stored::Argon2(hash.as_str().to_owned()), true)
+            }
             Some(_) => {
                 tracing::error!(
                     "a stored password hash exceeds the Argon2 cost caps; refusing to verify it"
                 );
-                (DUMMY_HASH.to_owned(), false)
+                (Stored::Argon2(DUMMY_HASH.to_owned()), false)
             }
-            None => (DUMMY_HASH.to_owned(), false),
+            None => (Stored::Argon2(DUMMY_HASH.to_owned()), false),
         };
         let verifications = Arc::clone(&self.verifications);
         tokio::task::spawn_blocking(move || {
             verifications.fetch_add(1, Ordering::Relaxed);
-            let parsed = PhcHash::new(&phc).map_err(|e| anyhow!("stored hash is not PHC: {e}"))?;
-            let matched = matches(password.expose_secret().as_bytes(), &parsed);
+            let password = password.expose_secret().as_bytes();
+            let matched = match &stored {
+                Stored::Argon2(phc) => {
+                    let parsed =
+                        PhcHash::new(phc).map_err(|e| anyhow!("stored hash is not PHC: {e}"))?;
+                    matches(password, &parsed)
+                }
+                // Truncated at 72 bytes, as the Python bcrypt that wrote it did. An error is a hash that passed
+                // the shape check yet does not decode: it matches nothing.
+                Stored::Bcrypt(hash) => bcrypt::verify(password, hash).unwrap_or(false),
+            };
             Ok(if matched && real {
                 Verification::Match
             } else {
@@ -197,6 +228,12 @@ impl PasswordHasher {
         .await
         .context("the verification task failed")?
     }
+}
+
+/// A hash to verify against, by the scheme that computes it.
+enum Stored {
+    Argon2(String),
+    Bcrypt(String),
 }
 
 /// Whether a stored hash asks no more than the caps. A hash that does not parse is left to the verifier to reject.

@@ -1,8 +1,9 @@
-//! Passwords at rest: Argon2id hashing and verification, off the async runtime.
+//! Passwords at rest: Argon2id hashing and verification (and bcrypt verification, for imported users), off the
+//! async runtime.
 
 mod hasher;
 
 pub use hasher::{
-    M_COST_KIB, MAX_M_COST_KIB, MAX_P_COST, MAX_T_COST, P_COST, PasswordHasher, T_COST,
-    Verification,
+    M_COST_KIB, MAX_BCRYPT_COST, MAX_M_COST_KIB, MAX_P_COST, MAX_T_COST, P_COST, PasswordHasher,
+    T_COST, Verification,
 };

@@ -2,6 +2,7 @@
 
 mod email;
 mod field;
+mod import;
 mod page;
 mod password;
 mod skeleton;
@@ -15,8 +16,9 @@ use uuid::Uuid;
 
 pub use email::{Email, renders_as_nothing};
 pub use field::{Invalid, UniqueField, check};
+pub use import::{ImportStore, ImportStoreExt, Imported, imported_id};
 pub use page::{Cursor, Page, PageSize};
-pub use password::{Password, PasswordHash};
+pub use password::{HashScheme, Password, PasswordHash};
 pub use skeleton::Skeleton;
 pub use store::{Credentials, SkeletonOf, UserStore, UserStoreExt};
 pub use username::Username;

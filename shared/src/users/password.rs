@@ -79,14 +79,51 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A password hash in PHC string format. Only the repository and the verifier see its text.
+/// A password hash: an Argon2 PHC string, or the bcrypt hash of a user imported from the Flask original until its
+/// first login replaces it. Only the repository and the verifier see its text.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(String);
+
+/// What made a stored hash, read from its text alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashScheme {
+    /// A PHC string of an Argon2 variant (`$argon2id$…`): what this code writes.
+    Argon2,
+    /// A bcrypt hash (`$2a$`, `$2b$` or `$2y$`, a two-digit cost, 53 characters of salt and digest), as Flask-Bcrypt
+    /// writes it, with its cost (log2 of its rounds).
+    Bcrypt { cost: u32 },
+    /// Anything else: nothing can verify it.
+    Unknown,
+}
+
+/// Characters of a bcrypt hash: `$2b$13$` and 53 of bcrypt's base64.
+const BCRYPT_LENGTH: usize = 60;
 
 impl PasswordHash {
     /// Wraps a PHC string read from storage or produced by the hasher.
     pub fn new(phc: String) -> Self {
         Self(phc)
+    }
+
+    /// Which scheme made this hash. A bcrypt hash must have exactly bcrypt's shape, so that nothing malformed ever
+    /// reaches the bcrypt verifier.
+    pub fn scheme(&self) -> HashScheme {
+        let text = self.0.as_str();
+        if text.starts_with("$argon2") {
+            return HashScheme::Argon2;
+        }
+        let bytes = text.as_bytes();
+        let bcrypt = bytes.len() == BCRYPT_LENGTH
+            && matches!(&bytes[..4], b"$2a$" | b"$2b$" | b"$2y$")
+            && bytes[4..6].iter().all(u8::is_ascii_digit)
+            && bytes[6] == b'$'
+            && bytes[7..]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/'));
+        match text.get(4..6).map(str::parse::<u32>) {
+            Some(Ok(cost)) if bcrypt && (4..=31).contains(&cost) => HashScheme::Bcrypt { cost },
+            _ => HashScheme::Unknown,
+        }
     }
 
     /// The PHC string, for storage and verification.
@@ -104,6 +141,35 @@ impl fmt::Debug for PasswordHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Written by Python's bcrypt (the Flask original's Flask-Bcrypt), for "bar" at cost 4.
+    const BCRYPT_BAR: &str = "$2b$04$y8foGgTJTTkzxGG1Z.VM5.8wNMCcx1fgKudI9wKME6TtVbOyStNIy";
+
+    #[test]
+    fn schemes_are_told_apart_by_their_text() {
+        let scheme = |text: &str| PasswordHash::new(text.to_owned()).scheme();
+        assert_eq!(scheme(BCRYPT_BAR), HashScheme::Bcrypt { cost: 4 });
+        assert_eq!(
+            scheme(&BCRYPT_BAR.replacen("$2b$04$", "$2a$13$", 1)),
+            HashScheme::Bcrypt { cost: 13 }
+        );
+        assert_eq!(
+            scheme("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            HashScheme::Argon2
+        );
+        for unknown in [
+            "",
+            "pbkdf2:sha256:260000$salt$hash",
+            &BCRYPT_BAR.replacen("$2b$", "$2x$", 1),
+            &BCRYPT_BAR.replacen("$04$", "$99$", 1),
+            &BCRYPT_BAR.replacen("$04$", "$03$", 1),
+            &BCRYPT_BAR[..59],
+            &format!("{BCRYPT_BAR}x"),
+            &BCRYPT_BAR.replacen('5', "!", 1),
+        ] {
+            assert_eq!(scheme(unknown), HashScheme::Unknown, "{unknown:?}");
+        }
+    }
 
     const STRONG: &str = "correct horse battery staple";
 

@@ -57,7 +57,8 @@ pub trait UserStore: Send + Sync {
     /// Up to `size` users ordered by id (so by registration time), starting after `after`.
     async fn list(&self, after: Option<Cursor>, size: PageSize) -> Result<Page, StoreError>;
 
-    /// Replaces a user's password hash. Answers whether the user exists.
+    /// Replaces a user's password hash (and clears [`Credentials::password_change_required`]). Answers whether the
+    /// user exists.
     async fn set_password(
         &self,
         username: &Username,
@@ -79,12 +80,14 @@ pub trait UserStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Replaces a user's password hash only if it is still `current`, so that a hash upgraded at login never undoes
-    /// a password set in between. Answers whether it replaced it.
+    /// a password set in between, and in the same write records whether the password must be changed (an imported
+    /// password that today's rules refuse). Answers whether it replaced it.
     async fn replace_password_hash(
         &self,
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
+        change_required: bool,
     ) -> Result<bool, StoreError>;
 
     /// A password change: replaces `username`'s hash with `new` (only if it is still `current`, when given) and ends
@@ -92,7 +95,7 @@ pub trait UserStore: Send + Sync {
     /// old sessions. Answers how many sessions it ended, or `None` when it replaced nothing (the hash was no longer
     /// `current`, or there is no such user): then nothing is written. A hash is salted, so `current` still being
     /// there also means the name still belongs to the user who proved it. Without `current` (an operator's reset),
-    /// any hash is replaced.
+    /// any hash is replaced. Either way [`Credentials::password_change_required`] is cleared.
     async fn change_password(
         &self,
         username: &Username,
@@ -132,4 +135,7 @@ impl<T: UserStore + ?Sized> UserStoreExt for T {}
 pub struct Credentials {
     pub user_id: Uuid,
     pub hash: Option<PasswordHash>,
+    /// The password works but fails today's rules (an imported one, found out at its first login): every login
+    /// says so until a new password is set, which clears it.
+    pub password_change_required: bool,
 }

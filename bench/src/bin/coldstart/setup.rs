@@ -107,7 +107,7 @@ pub fn deletable_accounts(
                 source: Source::Unknown,
             };
             let pair = log_in(&state, attempt).await?;
-            tokens.push(pair.access.token.expose_secret().to_owned());
+            tokens.push(pair.tokens.access.token.expose_secret().to_owned());
         }
         Ok(tokens)
     })

@@ -183,3 +183,58 @@ async fn a_hash_over_the_cost_caps_is_refused_without_computing_it() {
     );
     assert_eq!(hasher.verifications(), 1, "the dummy was verified instead");
 }
+
+/// Written by Python's bcrypt 5 (the library Flask-Bcrypt calls) for "bar" at cost 4: the original's format.
+const PYTHON_BCRYPT_BAR: &str = "$2b$04$y8foGgTJTTkzxGG1Z.VM5.8wNMCcx1fgKudI9wKME6TtVbOyStNIy";
+
+fn secret(text: &str) -> SecretString {
+    SecretString::from(text.to_owned())
+}
+
+#[tokio::test]
+async fn a_bcrypt_hash_from_python_verifies_its_password_and_no_other() {
+    let hasher = PasswordHasher::new().unwrap();
+    let stored = PasswordHash::new(PYTHON_BCRYPT_BAR.to_owned());
+    assert_eq!(
+        hasher.verify(secret("bar"), Some(&stored)).await.unwrap(),
+        Verification::Match
+    );
+    assert_eq!(
+        hasher.verify(secret("baz"), Some(&stored)).await.unwrap(),
+        Verification::Mismatch
+    );
+    assert!(hasher.needs_rehash(&stored), "bcrypt is replaced at login");
+}
+
+#[tokio::test]
+async fn bcrypt_compares_only_the_first_72_bytes_as_python_bcrypt_4_did() {
+    let hasher = PasswordHasher::new().unwrap();
+    let long = "x".repeat(72);
+    let stored = PasswordHash::new(bcrypt::hash(&long, 4).unwrap());
+    assert_eq!(
+        hasher
+            .verify(secret(&format!("{long}and more")), Some(&stored))
+            .await
+            .unwrap(),
+        Verification::Match
+    );
+}
+
+#[tokio::test]
+async fn a_bcrypt_hash_over_the_cost_cap_is_refused_without_computing_it() {
+    let hasher = PasswordHasher::new().unwrap();
+    // Cost 31 is 2^31 rounds: hours of work if it were computed.
+    let over = PYTHON_BCRYPT_BAR.replacen("$04$", "$31$", 1);
+    let stored = PasswordHash::new(over);
+    assert_eq!(
+        hasher.verify(secret("bar"), Some(&stored)).await.unwrap(),
+        Verification::Mismatch
+    );
+    assert_eq!(hasher.verifications(), 1, "the dummy was verified instead");
+    let at_cap = PasswordHash::new(bcrypt::hash("bar", MAX_BCRYPT_COST).unwrap());
+    assert_eq!(
+        hasher.verify(secret("bar"), Some(&at_cap)).await.unwrap(),
+        Verification::Match,
+        "the cap itself is verified"
+    );
+}

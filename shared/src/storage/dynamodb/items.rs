@@ -35,6 +35,11 @@ pub(super) const CREATED_AT: &str = "created_at";
 pub(super) const USER_ID: &str = "user_id";
 /// On username items only, so that logging in is one read and listing never copies a hash.
 pub(super) const PASSWORD_HASH: &str = "password_hash";
+/// On username items, beside the hash: `true` while the password works but fails today's rules (an imported one),
+/// absent otherwise. Every write of a new hash removes it.
+pub(super) const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+/// On import records: when the import ran.
+pub(super) const IMPORTED_AT: &str = "imported_at";
 /// On user items: the username's skeleton, whose `SKELETON#` item the user holds, so that deleting the user finds
 /// that item without computing the skeleton. Absent on users stored before skeletons until `upgrade` fills it in, and
 /// on a look-alike registered before then whose skeleton an older user holds.
@@ -68,6 +73,8 @@ const USERNAME_PREFIX: &str = "USERNAME#";
 const EMAIL_PREFIX: &str = "EMAIL#";
 const SKELETON_PREFIX: &str = "SKELETON#";
 pub const SESSION_PREFIX: &str = "SESSION#";
+/// Records of imports (`vimcar-admin import`), one per imported user id, kept after the user is deleted.
+pub const IMPORT_PREFIX: &str = "IMPORTED#";
 
 /// A stored item that does not have the shape this code writes. Names the attribute, never its value (which could
 /// be a password hash).
@@ -99,6 +106,18 @@ pub fn email_key(email: &Email) -> Item {
 /// The key of the item that reserves a username's skeleton, so that no look-alike of the name registers.
 pub fn skeleton_key(skeleton: &Skeleton) -> Item {
     key(format!("{SKELETON_PREFIX}{}", skeleton.as_str()))
+}
+
+/// The key of the record of a user's import.
+pub fn import_key(id: Uuid) -> Item {
+    key(format!("{IMPORT_PREFIX}{id}"))
+}
+
+/// The record of a user's import: its key and when. No name, address or hash, so it may outlive the user.
+pub(super) fn import_item(id: Uuid, at: &DateTime<Utc>) -> Item {
+    let mut item = import_key(id);
+    item.insert(IMPORTED_AT.to_owned(), string_value(format_timestamp(at)));
+    item
 }
 
 /// The key of a session's item.
@@ -324,9 +343,15 @@ pub(super) fn read_username(item: &Item) -> Result<Credentials, ItemError> {
         Some(AttributeValue::S(hash)) => Some(PasswordHash::new(hash.clone())),
         Some(_) => return Err(ItemError::NotAString(PASSWORD_HASH)),
     };
+    let password_change_required = match item.get(PASSWORD_CHANGE_REQUIRED) {
+        None => false,
+        Some(AttributeValue::Bool(required)) => *required,
+        Some(_) => return Err(ItemError::Invalid(PASSWORD_CHANGE_REQUIRED, "boolean")),
+    };
     Ok(Credentials {
         user_id: uuid(item, USER_ID)?,
         hash,
+        password_change_required,
     })
 }
 

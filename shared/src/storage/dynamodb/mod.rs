@@ -5,6 +5,7 @@
 
 mod client;
 mod errors;
+mod imports;
 pub mod items;
 mod login_attempts;
 mod sessions;

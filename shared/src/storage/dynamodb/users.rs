@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::errors::{condition_failed, sdk_error};
 use super::items::{
-    ID, IS_ADMIN, LISTING, LISTING_ALL, PASSWORD_HASH, email_key, read_is_admin, read_user,
-    read_user_sessions, read_user_skeleton, read_username, skeleton_key, string_value, user_items,
-    user_key, username_key,
+    ID, IS_ADMIN, LISTING, LISTING_ALL, PASSWORD_CHANGE_REQUIRED, PASSWORD_HASH, email_key,
+    read_is_admin, read_user, read_user_sessions, read_user_skeleton, read_username, skeleton_key,
+    string_value, user_items, user_key, username_key,
 };
 use super::transactions::Outcome;
 use super::{DELETE_ATTEMPTS, DynamoDb, LISTING_INDEX, StoreError, bounded, malformed};
@@ -23,13 +23,14 @@ use crate::users::{
 };
 
 impl DynamoDb {
-    /// One UpdateItem of the hash on `username`'s item: while it is still `current`, or, without one, whenever the
-    /// user exists. Answers whether it wrote.
+    /// One UpdateItem of the hash on `username`'s item, and of whether the password must be changed: while the
+    /// hash is still `current`, or, without one, whenever the user exists. Answers whether it wrote.
     async fn update_hash(
         &self,
         username: &Username,
         hash: &PasswordHash,
         current: Option<&PasswordHash>,
+        change_required: bool,
         doing: &str,
     ) -> Result<bool, StoreError> {
         let update = self
@@ -37,9 +38,16 @@ impl DynamoDb {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(username_key(username)))
-            .update_expression("SET #hash = :hash")
             .expression_attribute_names("#hash", PASSWORD_HASH)
+            .expression_attribute_names("#change", PASSWORD_CHANGE_REQUIRED)
             .expression_attribute_values(":hash", string_value(hash.as_str()));
+        let update = if change_required {
+            update
+                .update_expression("SET #hash = :hash, #change = :change")
+                .expression_attribute_values(":change", AttributeValue::Bool(true))
+        } else {
+            update.update_expression("SET #hash = :hash REMOVE #change")
+        };
         let update = match current {
             None => update.condition_expression("attribute_exists(pk)"),
             Some(current) => update
@@ -59,6 +67,21 @@ impl DynamoDb {
             .map(|item| read_user(&item).map_err(malformed))
             .transpose()
     }
+}
+
+/// The fields another user holds, from the failed conditions of a transaction that put [`user_items`]' four items in
+/// their order. A taken skeleton is a taken username: a look-alike of another user's name.
+pub(super) fn taken(failed: &[usize]) -> Vec<UniqueField> {
+    [
+        (1, UniqueField::Username),
+        (2, UniqueField::Email),
+        (3, UniqueField::Username),
+    ]
+    .into_iter()
+    .filter_map(|(index, field)| failed.contains(&index).then_some(field))
+    .collect::<std::collections::BTreeSet<_>>()
+    .into_iter()
+    .collect()
 }
 
 #[async_trait]
@@ -85,19 +108,7 @@ impl UserStore for DynamoDb {
                 Outcome::ConditionsFailed(failed) if failed.contains(&0) => Err(
                     StoreError::Internal(anyhow!("user id {} is already stored", user.id)),
                 ),
-                // A taken skeleton is a taken username: a look-alike of another user's name.
-                Outcome::ConditionsFailed(failed) => Err(StoreError::Conflict(
-                    [
-                        (1, UniqueField::Username),
-                        (2, UniqueField::Email),
-                        (3, UniqueField::Username),
-                    ]
-                    .into_iter()
-                    .filter_map(|(index, field)| failed.contains(&index).then_some(field))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-                )),
+                Outcome::ConditionsFailed(failed) => Err(StoreError::Conflict(taken(&failed))),
             }
         })
         .await
@@ -187,7 +198,7 @@ impl UserStore for DynamoDb {
         username: &Username,
         hash: &PasswordHash,
     ) -> Result<bool, StoreError> {
-        bounded(self.update_hash(username, hash, None, "setting a password")).await
+        bounded(self.update_hash(username, hash, None, false, "setting a password")).await
     }
 
     /// Reads who holds the name (and that its hash is still `current`) and that user's session list, then one
@@ -216,8 +227,9 @@ impl UserStore for DynamoDb {
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(username_key(username)))
-                    .update_expression("SET #hash = :new")
+                    .update_expression("SET #hash = :new REMOVE #change")
                     .expression_attribute_names("#hash", PASSWORD_HASH)
+                    .expression_attribute_names("#change", PASSWORD_CHANGE_REQUIRED)
                     .expression_attribute_values(":new", string_value(new.as_str()));
                 // With the hash proved, that condition alone (change-password's role writes and names nothing else of
                 // the item); an operator's reset keeps to the holder it read.
@@ -386,7 +398,15 @@ impl UserStore for DynamoDb {
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
+        change_required: bool,
     ) -> Result<bool, StoreError> {
-        bounded(self.update_hash(username, new, Some(current), "replacing a password hash")).await
+        bounded(self.update_hash(
+            username,
+            new,
+            Some(current),
+            change_required,
+            "replacing a password hash",
+        ))
+        .await
     }
 }

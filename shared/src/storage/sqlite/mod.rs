@@ -1,6 +1,7 @@
 //! The SQLite backend: one embedded file, for local runs and tests. This module holds the connection and the
-//! schema; [`users`], [`login_attempts`] and [`sessions`] implement one port each.
+//! schema; [`users`], [`login_attempts`], [`sessions`] and [`imports`] implement one port each.
 
+mod imports;
 mod login_attempts;
 mod sessions;
 mod users;
@@ -36,6 +37,7 @@ fn migrations(skeleton_of: SkeletonOf) -> Migrations<'static> {
         )),
         M::up(include_str!("../../../migrations/sqlite/0005_sessions.sql")),
         M::up(include_str!("../../../migrations/sqlite/0006_admins.sql")),
+        M::up(include_str!("../../../migrations/sqlite/0007_imports.sql")),
     ])
 }
 

@@ -62,16 +62,23 @@ impl UserStore for Sqlite {
         self.with_connection(move |connection| {
             connection
                 .query_row(
-                    "SELECT id, password_hash FROM users WHERE username = ?1",
+                    "SELECT id, password_hash, password_change_required FROM users WHERE username = ?1",
                     [&username],
-                    |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)),
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<String>>(1)?,
+                            row.get::<_, bool>(2)?,
+                        ))
+                    },
                 )
                 .optional()
                 .map_err(|e| storage_error(e, "reading credentials"))?
-                .map(|(id, hash)| {
+                .map(|(id, hash, password_change_required)| {
                     Ok(Credentials {
                         user_id: parse_id(&id)?,
                         hash: hash.map(PasswordHash::new),
+                        password_change_required,
                     })
                 })
                 .transpose()
@@ -120,7 +127,7 @@ impl UserStore for Sqlite {
         self.with_connection(move |connection| {
             connection
                 .execute(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2",
+                    "UPDATE users SET password_hash = ?1, password_change_required = 0 WHERE username = ?2",
                     params![hash, username],
                 )
                 .map(|changed| changed > 0)
@@ -175,7 +182,8 @@ impl UserStore for Sqlite {
                 .map_err(|e| storage_error(e, DOING))?;
             let replaced = transaction
                 .execute(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND (?3 IS NULL OR password_hash = ?3)",
+                    "UPDATE users SET password_hash = ?1, password_change_required = 0
+                     WHERE username = ?2 AND (?3 IS NULL OR password_hash = ?3)",
                     params![new, username, current],
                 )
                 .map_err(|e| storage_error(e, DOING))?;
@@ -251,6 +259,7 @@ impl UserStore for Sqlite {
         username: &Username,
         current: &PasswordHash,
         new: &PasswordHash,
+        change_required: bool,
     ) -> Result<bool, StoreError> {
         let username = username.as_str().to_owned();
         let current = current.as_str().to_owned();
@@ -258,8 +267,9 @@ impl UserStore for Sqlite {
         self.with_connection(move |connection| {
             connection
                 .execute(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 AND password_hash = ?3",
-                    params![new, username, current],
+                    "UPDATE users SET password_hash = ?1, password_change_required = ?4
+                     WHERE username = ?2 AND password_hash = ?3",
+                    params![new, username, current, change_required],
                 )
                 .map(|changed| changed > 0)
                 .map_err(|e| storage_error(e, "replacing a password hash"))
@@ -290,7 +300,7 @@ impl Sqlite {
 }
 
 /// Which of the user's unique fields another user already holds; a taken skeleton is a taken username.
-fn taken_fields(
+pub(super) fn taken_fields(
     connection: &Connection,
     user: &User,
     skeleton: &Skeleton,
