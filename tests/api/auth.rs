@@ -34,8 +34,10 @@ async fn good_credentials_get_a_token_for_that_user(app: TestApp) {
     let body = json(&response);
     assert_eq!(body["token_type"], "JWT");
     assert_eq!(body["expires_in"], 300);
-    // The original's fields, and the session's refresh token.
-    assert_eq!(body.as_object().unwrap().len(), 5);
+    // The original's fields, the session's refresh token, and whether the password must change (never, for a
+    // password that passed today's rules at registration).
+    assert_eq!(body.as_object().unwrap().len(), 6);
+    assert_eq!(body["password_change_required"], false);
     assert!(
         body["refresh_token"]
             .as_str()
