@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::sessions::SessionPolicy;
 
@@ -64,17 +64,68 @@ pub enum StorageConfig {
     },
 }
 
-/// How tokens are signed and how long they live.
+/// How access tokens are signed (`JWT_ALGORITHM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `VIMCAR_SECRET`, as the original: whoever verifies can also mint. The default.
+    #[default]
+    Hs256,
+    /// ECDSA P-256: signed with a private key only `auth`, `refresh` and `change-password` hold, verified by anyone
+    /// with the public keys the JWKS publishes.
+    Es256,
+}
+
+/// Where the HMAC secret comes from.
+#[derive(Clone)]
+pub enum SecretAt {
+    /// `VIMCAR_SECRET` itself (a laptop, the tests).
+    Value(SecretString),
+    /// `VIMCAR_SECRET_ID`: a Secrets Manager secret's name or ARN, read at start-up.
+    Stored(String),
+}
+
+/// Where the ES256 key set comes from.
+#[derive(Clone, Debug)]
+pub enum KeysAt {
+    /// Given whole (tests, benchmarks).
+    Inline(crate::keys::KeySet),
+    /// `JWT_KEYS_FILE`: a JSON file with the signers' copy (`make dev` writes one).
+    File(PathBuf),
+    /// `JWT_SIGNING_KEYS_ID` (the signers' copy, with private keys) and `JWT_PUBLIC_KEYS_ID` (the verifiers'):
+    /// Secrets Manager secrets, each function given the one it uses.
+    Stored {
+        signing: Option<String>,
+        public: Option<String>,
+    },
+}
+
+/// How tokens are signed, verified and how long they live.
 #[derive(Clone)]
 pub struct TokenConfig {
-    pub secret: SecretString,
+    /// The HMAC secret, if configured (a function that needs it and finds none fails to start).
+    pub secret: Option<SecretAt>,
+    pub algorithm: JwtAlgorithm,
+    /// `JWT_ACCEPT_HS256`: with ES256, still accept HS256 tokens (no `kid`, checked with the HMAC secret only), so
+    /// that a switch from HS256 logs nobody out.
+    pub accept_hs256: bool,
+    pub keys: Option<KeysAt>,
+    /// The `iss` claim issued and the only one accepted (`JWT_ISSUER`).
+    pub issuer: String,
+    /// How long a key set is used before it is read again (`JWT_KEYS_REFRESH_SECONDS`).
+    pub keys_refresh: Duration,
+    /// `SECRETS_MANAGER_ENDPOINT`: a local Secrets Manager (moto), for tests.
+    pub secrets_endpoint: Option<String>,
     pub ttl: Duration,
 }
 
 impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenConfig")
-            .field("secret", &"[redacted]")
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("algorithm", &self.algorithm)
+            .field("accept_hs256", &self.accept_hs256)
+            .field("keys", &self.keys.as_ref().map(|_| "[configured]"))
+            .field("issuer", &self.issuer)
             .field("ttl", &self.ttl)
             .finish()
     }
@@ -160,27 +211,112 @@ impl StorageConfig {
 }
 
 impl TokenConfig {
-    /// Reads `VIMCAR_SECRET` and `JWT_TTL_SECONDS` through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = lookup("VIMCAR_SECRET").ok_or(ConfigError::Missing {
-            name: "VIMCAR_SECRET",
-            hint: "set it to a random string of at least 32 bytes, e.g. `openssl rand -hex 32`",
-        })?;
-        let secret = SecretString::from(secret);
-        let length = secret.expose_secret().len();
-        if length < MIN_SECRET_BYTES {
-            return Err(ConfigError::Invalid {
-                name: "VIMCAR_SECRET",
-                reason: format!(
-                    "it is {length} bytes long; at least {MIN_SECRET_BYTES} are required"
-                ),
-            });
+    /// The configuration of tests and benchmarks: HS256 with `secret`, the default lifetime.
+    pub fn hs256(secret: &str) -> Self {
+        Self {
+            secret: Some(SecretAt::Value(SecretString::from(secret.to_owned()))),
+            algorithm: JwtAlgorithm::Hs256,
+            accept_hs256: false,
+            keys: None,
+            issuer: crate::tokens::ISSUER.to_owned(),
+            keys_refresh: crate::keys::DEFAULT_KEYS_REFRESH,
+            secrets_endpoint: None,
+            ttl: DEFAULT_TOKEN_TTL,
         }
+    }
+
+    /// Reads the token variables through `lookup`: `VIMCAR_SECRET` or `VIMCAR_SECRET_ID`, `JWT_ALGORITHM`,
+    /// `JWT_ACCEPT_HS256`, `JWT_KEYS_FILE` or `JWT_SIGNING_KEYS_ID` and `JWT_PUBLIC_KEYS_ID`, `JWT_ISSUER`,
+    /// `JWT_KEYS_REFRESH_SECONDS`, `SECRETS_MANAGER_ENDPOINT` and `JWT_TTL_SECONDS`. What a function needs of them
+    /// is checked when it loads them (`crate::keys::load`): register needs none.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = match (lookup("VIMCAR_SECRET"), lookup("VIMCAR_SECRET_ID")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "VIMCAR_SECRET",
+                    reason: "set VIMCAR_SECRET or VIMCAR_SECRET_ID, not both".to_owned(),
+                });
+            }
+            (Some(value), None) => {
+                let length = value.len();
+                if length < MIN_SECRET_BYTES {
+                    return Err(ConfigError::Invalid {
+                        name: "VIMCAR_SECRET",
+                        reason: format!(
+                            "it is {length} bytes long; at least {MIN_SECRET_BYTES} are required"
+                        ),
+                    });
+                }
+                Some(SecretAt::Value(SecretString::from(value)))
+            }
+            (None, Some(id)) => Some(SecretAt::Stored(id)),
+            (None, None) => None,
+        };
+        let algorithm = match lookup("JWT_ALGORITHM").as_deref() {
+            None | Some("HS256") => JwtAlgorithm::Hs256,
+            Some("ES256") => JwtAlgorithm::Es256,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_ALGORITHM",
+                    reason: format!("expected `HS256` or `ES256`, got `{other}`"),
+                });
+            }
+        };
+        let accept_hs256 = match lookup("JWT_ACCEPT_HS256").as_deref() {
+            None | Some("false") => false,
+            Some("true") if algorithm == JwtAlgorithm::Es256 => true,
+            Some("true") => {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_ACCEPT_HS256",
+                    reason: "only means something with JWT_ALGORITHM=ES256".to_owned(),
+                });
+            }
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_ACCEPT_HS256",
+                    reason: format!("expected `true` or `false`, got `{other}`"),
+                });
+            }
+        };
+        let file = lookup("JWT_KEYS_FILE");
+        let (signing, public) = (lookup("JWT_SIGNING_KEYS_ID"), lookup("JWT_PUBLIC_KEYS_ID"));
+        let keys = match (file, signing.is_some() || public.is_some()) {
+            (Some(_), true) => {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_KEYS_FILE",
+                    reason: "set JWT_KEYS_FILE or the JWT_*_KEYS_ID secrets, not both".to_owned(),
+                });
+            }
+            (Some(path), false) => Some(KeysAt::File(path.into())),
+            (None, true) => Some(KeysAt::Stored { signing, public }),
+            (None, false) => None,
+        };
+        let keys_refresh = match lookup("JWT_KEYS_REFRESH_SECONDS") {
+            None => crate::keys::DEFAULT_KEYS_REFRESH,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(seconds) if (1..=3600).contains(&seconds) => Duration::from_secs(seconds),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "JWT_KEYS_REFRESH_SECONDS",
+                        reason: format!("expected whole seconds from 1 to 3600, got `{raw}`"),
+                    });
+                }
+            },
+        };
         let ttl = match lookup("JWT_TTL_SECONDS") {
             None => DEFAULT_TOKEN_TTL,
             Some(raw) => parse_ttl(&raw)?,
         };
-        Ok(Self { secret, ttl })
+        Ok(Self {
+            secret,
+            algorithm,
+            accept_hs256,
+            keys,
+            issuer: lookup("JWT_ISSUER").unwrap_or_else(|| crate::tokens::ISSUER.to_owned()),
+            keys_refresh,
+            secrets_endpoint: lookup("SECRETS_MANAGER_ENDPOINT"),
+            ttl,
+        })
     }
 }
 
@@ -286,12 +422,43 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_secret_is_refused_with_a_hint() {
-        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+    fn a_missing_secret_is_refused_with_a_hint_where_it_is_needed_and_only_there() {
+        let config = Config::from_lookup(lookup(&[])).unwrap();
+        let uses = crate::keys::KeyUse::ALL;
+        let err = crate::keys::load_local(&config.tokens, uses).err().unwrap();
+        assert!(err.to_string().contains("VIMCAR_SECRET"), "{err}");
+        // Register signs and verifies nothing: it starts without any secret.
+        assert!(crate::keys::load_local(&config.tokens, crate::keys::KeyUse::NONE).is_ok());
+    }
+
+    #[test]
+    fn the_token_algorithm_and_its_companions_are_checked() {
+        let refused =
+            |vars: &[(&str, &str)]| Config::from_lookup(lookup(vars)).unwrap_err().to_string();
+        assert!(refused(&[("JWT_ALGORITHM", "RS256")]).contains("`HS256` or `ES256`"));
+        assert!(refused(&[("JWT_ACCEPT_HS256", "true")]).contains("only means something"));
         assert!(
-            err.to_string().contains("VIMCAR_SECRET is not set"),
-            "{err}"
+            refused(&[("JWT_ALGORITHM", "ES256"), ("JWT_ACCEPT_HS256", "yes")])
+                .contains("`true` or `false`")
         );
+        assert!(
+            refused(&[("JWT_KEYS_FILE", "k.json"), ("JWT_SIGNING_KEYS_ID", "s")])
+                .contains("not both")
+        );
+        assert!(
+            refused(&[("VIMCAR_SECRET", SECRET), ("VIMCAR_SECRET_ID", "s")]).contains("not both")
+        );
+        let config = Config::from_lookup(lookup(&[
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_ACCEPT_HS256", "true"),
+            ("JWT_SIGNING_KEYS_ID", "signing"),
+            ("JWT_PUBLIC_KEYS_ID", "public"),
+            ("VIMCAR_SECRET_ID", "hmac"),
+        ]))
+        .unwrap();
+        assert_eq!(config.tokens.algorithm, JwtAlgorithm::Es256);
+        assert!(config.tokens.accept_hs256);
+        assert!(matches!(config.tokens.secret, Some(SecretAt::Stored(ref id)) if id == "hmac"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod handlers;
+pub mod keys;
 pub mod login_attempts;
 pub mod passwords;
 pub mod request;

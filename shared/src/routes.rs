@@ -12,6 +12,7 @@ use std::pin::Pin;
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
 use crate::handlers;
+use crate::keys::KeyUse;
 use crate::state::AppState;
 use crate::storage::{OpenStorage, Storage};
 
@@ -40,6 +41,9 @@ pub struct Function {
     pub memory_mb: u32,
     /// `Timeout` in seconds.
     pub timeout_s: u32,
+    /// The signing material it loads at start-up, and so the secrets its role may read: no function holds a key it
+    /// does not use.
+    pub keys: KeyUse,
 }
 
 /// An HTTP method and path, as API Gateway matches them.
@@ -63,6 +67,8 @@ pub const REGISTER: Function = Function {
     dynamodb: &["PutItem"],
     memory_mb: 1769,
     timeout_s: 10,
+    // Signs and verifies nothing.
+    keys: KeyUse::NONE,
 };
 
 /// `POST /auth`.
@@ -78,6 +84,13 @@ pub const AUTH: Function = Function {
     dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
     memory_mb: 1769,
     timeout_s: 25,
+    // Signs the new session's tokens; the HMAC secret for the refresh token and the login counters' keys.
+    keys: KeyUse {
+        hmac: true,
+        sign: true,
+        verify: false,
+        publish: false,
+    },
 };
 
 /// `POST /auth/refresh`.
@@ -95,6 +108,13 @@ pub const REFRESH: Function = Function {
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
     memory_mb: 512,
     timeout_s: 10,
+    // Checks and signs refresh tokens (the HMAC secret) and signs access tokens.
+    keys: KeyUse {
+        hmac: true,
+        sign: true,
+        verify: false,
+        publish: false,
+    },
 };
 
 /// `POST /auth/logout`.
@@ -112,6 +132,13 @@ pub const LOG_OUT: Function = Function {
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
     memory_mb: 512,
     timeout_s: 10,
+    // Checks refresh tokens (the HMAC secret) or access tokens.
+    keys: KeyUse {
+        hmac: true,
+        sign: false,
+        verify: true,
+        publish: false,
+    },
 };
 
 /// `GET /api/users`.
@@ -127,6 +154,7 @@ pub const LIST_USERS: Function = Function {
     dynamodb: &["GetItem", "Query"],
     memory_mb: 512,
     timeout_s: 15,
+    keys: VERIFIES,
 };
 
 /// `GET /api/users/me`.
@@ -143,6 +171,7 @@ pub const ME: Function = Function {
     dynamodb: &["GetItem"],
     memory_mb: 512,
     timeout_s: 10,
+    keys: VERIFIES,
 };
 
 /// `GET /api/users/{id}`.
@@ -159,6 +188,7 @@ pub const GET_USER: Function = Function {
     dynamodb: &["GetItem"],
     memory_mb: 512,
     timeout_s: 10,
+    keys: VERIFIES,
 };
 
 /// `POST /api/users/me/password`.
@@ -177,6 +207,8 @@ pub const CHANGE_PASSWORD: Function = Function {
     // Two Argon2 computations (the current password's check and the new one's hash): a login's memory and more time.
     memory_mb: 1769,
     timeout_s: 25,
+    // Checks the caller's access token and the login counters' keys (the HMAC secret), signs the new session's.
+    keys: KeyUse::ALL_BUT_PUBLISH,
 };
 
 /// `DELETE /api/users/me`.
@@ -194,6 +226,58 @@ pub const DELETE_ACCOUNT: Function = Function {
     dynamodb: &["DeleteItem", "GetItem", "PutItem", "UpdateItem"],
     memory_mb: 1769,
     timeout_s: 25,
+    // Checks the caller's access token; names the login counters it deletes (the HMAC secret).
+    keys: KeyUse {
+        hmac: true,
+        sign: false,
+        verify: true,
+        publish: false,
+    },
+};
+
+/// `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`.
+pub const JWKS: Function = Function {
+    name: "jwks",
+    resource: "JwksFunction",
+    routes: &[
+        Route {
+            method: "GET",
+            path: "/.well-known/jwks.json",
+        },
+        Route {
+            method: "GET",
+            path: "/.well-known/openid-configuration",
+        },
+    ],
+    handler: |state, request| {
+        Box::pin(async move {
+            if request.uri().path().ends_with("/openid-configuration") {
+                handlers::discovery(state, request).await
+            } else {
+                handlers::jwks(state, request).await
+            }
+        })
+    },
+    // Reads no table: the user store alone is opened (and never called).
+    storage: |config| Box::pin(Storage::open_users_only(config)),
+    dynamodb: &[],
+    memory_mb: 128,
+    timeout_s: 5,
+    // The public keys with ES256; nothing with HS256.
+    keys: KeyUse {
+        hmac: false,
+        sign: false,
+        verify: false,
+        publish: true,
+    },
+};
+
+/// Verifies access tokens, and nothing else.
+const VERIFIES: KeyUse = KeyUse {
+    hmac: false,
+    sign: false,
+    verify: true,
+    publish: false,
 };
 
 /// Every function, in the order the README lists their routes.
@@ -207,6 +291,7 @@ pub const FUNCTIONS: &[Function] = &[
     GET_USER,
     CHANGE_PASSWORD,
     DELETE_ACCOUNT,
+    JWKS,
 ];
 
 /// The function named `name`.
@@ -218,7 +303,7 @@ pub fn function(name: &str) -> Option<&'static Function> {
 /// runtime stops.
 pub async fn serve(function: &'static Function) -> Result<(), Error> {
     crate::telemetry::init();
-    let state = AppState::from_env_with(function.storage)
+    let state = AppState::from_env_for(function)
         .await
         .inspect_err(|error| {
             tracing::error!(
@@ -230,6 +315,8 @@ pub async fn serve(function: &'static Function) -> Result<(), Error> {
     let state = &state;
     let handler = function.handler;
     run(service_fn(move |request: Request| async move {
+        // A rotated key set reaches a running function within JWT_KEYS_REFRESH_SECONDS.
+        state.tokens.refresh_keys().await;
         Ok::<_, Error>(handler(state, request).await)
     }))
     .await

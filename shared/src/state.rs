@@ -3,7 +3,10 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use secrecy::SecretString;
+
 use crate::config::{Config, ListingPolicy};
+use crate::keys::{self, KeyUse, Material};
 use crate::login_attempts::LoginAttempts;
 use crate::login_attempts::throttle::LoginThrottle;
 use crate::passwords::PasswordHasher;
@@ -36,29 +39,58 @@ impl AppState {
         Self::new(&config).await
     }
 
-    /// Reads the configuration from the environment and builds the state around the storage `open` makes of it.
-    pub async fn from_env_with(open: crate::storage::OpenStorage) -> anyhow::Result<Self> {
+    /// Reads the configuration from the environment and builds what `function` uses: the storage its `storage`
+    /// opens, and the signing material its `keys` names, read from wherever the configuration says.
+    pub async fn from_env_for(function: &crate::routes::Function) -> anyhow::Result<Self> {
         let config = Config::from_env()?;
-        Self::with_storage(&config, open(&config.storage).await?)
+        let storage = (function.storage)(&config.storage).await?;
+        Self::build(&config, storage, function.keys).await
     }
 
     /// Builds the state for `config`.
     pub async fn new(config: &Config) -> anyhow::Result<Self> {
-        Self::with_storage(config, Storage::open(&config.storage).await?)
+        let storage = Storage::open(&config.storage).await?;
+        Self::build(config, storage, KeyUse::ALL).await
     }
 
-    /// Builds the state around existing storage (tests share one between states).
+    /// Builds the state around existing storage (tests share one between states), with every key, which must be in
+    /// the configuration itself (see [`keys::load_local`]).
     pub fn with_storage(config: &Config, storage: Storage) -> anyhow::Result<Self> {
+        Self::assemble(
+            config,
+            storage,
+            keys::load_local(&config.tokens, KeyUse::ALL)?,
+        )
+    }
+
+    /// Builds the state around `storage`, with the signing material `uses` names, read from wherever the
+    /// configuration says (Secrets Manager included).
+    pub async fn build(config: &Config, storage: Storage, uses: KeyUse) -> anyhow::Result<Self> {
+        Self::assemble(config, storage, keys::load(&config.tokens, uses).await?)
+    }
+
+    fn assemble(config: &Config, storage: Storage, material: Material) -> anyhow::Result<Self> {
+        let Material { secret, tokens } = material;
+        // A function that uses no HMAC secret never checks a refresh token or names a login counter; a random key
+        // makes sure nothing it could make of them is valid anywhere.
+        let secret = secret.unwrap_or_else(|| {
+            SecretString::from(
+                rand::random::<[u8; 32]>()
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect::<String>(),
+            )
+        });
         Ok(Self {
             users: storage.users,
             attempts: storage.attempts,
             sessions: storage.sessions,
             hasher: PasswordHasher::new()?,
-            tokens: Tokens::new(&config.tokens),
-            refresh_key: RefreshKey::derive(&config.tokens.secret),
+            tokens,
+            refresh_key: RefreshKey::derive(&secret),
             session_policy: config.sessions,
             listing: config.listing,
-            throttle: LoginThrottle::new(&config.tokens.secret),
+            throttle: LoginThrottle::new(&secret),
             clock: Clock::system(),
         })
     }

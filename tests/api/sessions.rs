@@ -2,6 +2,7 @@
 //! once. Expiry and the grace window are moved through with the manual clock, never by sleeping.
 
 use std::time::Duration;
+use vimcar::config::TokenConfig;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -425,9 +426,7 @@ async fn refresh_tokens_that_this_deployment_did_not_issue_are_refused_with_401(
     let genuine = token_bytes(&tokens.refresh);
 
     let mut other_deployment = config();
-    other_deployment.tokens.secret = "another-deployments-secret-of-32-bytes-or-more"
-        .to_owned()
-        .into();
+    other_deployment.tokens = TokenConfig::hs256("another-deployments-secret-of-32-bytes-or-more");
     // The same store and user: only the key tells the tokens apart.
     let other = TestApp::with_config(&other_deployment, app.users.clone());
     let foreign = other.log_in_pair("alice").await.refresh;

@@ -23,10 +23,7 @@ pub fn config() -> Config {
         storage: StorageConfig::Sqlite {
             path: ":memory:".into(),
         },
-        tokens: TokenConfig {
-            secret: SECRET.to_owned().into(),
-            ttl: vimcar::config::DEFAULT_TOKEN_TTL,
-        },
+        tokens: TokenConfig::hs256(SECRET),
         sessions: vimcar::config::DEFAULT_SESSION_POLICY,
         listing: vimcar::config::ListingPolicy::Everyone,
     }

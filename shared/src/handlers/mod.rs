@@ -4,6 +4,7 @@
 //! 502, so every error becomes a problem response in [`crate::error`].
 
 mod account;
+mod jwks;
 mod list_users;
 mod log_in;
 mod register;
@@ -22,6 +23,16 @@ use crate::error::ApiError;
 use crate::request::{bearer_token, request_id};
 use crate::response::json_response;
 use crate::state::AppState;
+
+/// `GET /.well-known/jwks.json`: the public keys that verify access tokens.
+pub async fn jwks(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| jwks::jwks(state, request)).await
+}
+
+/// `GET /.well-known/openid-configuration`: the issuer and the JWKS's address.
+pub async fn discovery(state: &AppState, request: Request) -> Response<Body> {
+    respond(request, |request| jwks::discovery(state, request)).await
+}
 
 /// `POST /api/users`: registers a user.
 pub async fn register(state: &AppState, request: Request) -> Response<Body> {

@@ -1,9 +1,14 @@
-//! The HMAC algorithms (HS256, HS384, HS512) as jsonwebtoken's crypto provider.
+//! The HMAC algorithms (HS256, HS384, HS512) and ES256 as jsonwebtoken's crypto provider.
 //!
-//! jsonwebtoken's bundled `rust_crypto` provider also links RSA, ECDSA and EdDSA: about half a megabyte in every
+//! jsonwebtoken's bundled `rust_crypto` provider also links RSA, P-384 and EdDSA: about half a megabyte in every
 //! bootstrap, and the `rsa` crate with its Marvin timing advisory (RUSTSEC-2023-0071), though [`super::Tokens`]
-//! only ever accepts HS256. This provider knows the HMAC family alone; any other algorithm is an error, never a
-//! panic. The HMAC is RustCrypto's, the same crate the AWS SDK signs its requests with.
+//! only ever accepts HS256 and ES256. This provider knows the HMAC family and ES256 alone; any other algorithm is an
+//! error, never a panic. The HMAC is RustCrypto's, the same crate the AWS SDK signs its requests with; ECDSA is
+//! RustCrypto's `p256`.
+//!
+//! ES256 keys: an [`EncodingKey`] holds the raw 32-byte private scalar (made with `EncodingKey::from_ec_der` from
+//! [`crate::keys::KeyRecord::private_scalar`]: this provider is the only reader of those bytes), a [`DecodingKey`]
+//! the uncompressed SEC1 point that `DecodingKey::from_ec_components` builds from a JWK's `x` and `y`.
 
 use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
@@ -101,7 +106,45 @@ impl JwtVerifier for HmacKey {
     }
 }
 
+/// An ES256 private key.
+struct Es256Signer(p256::ecdsa::SigningKey);
+
+/// An ES256 public key.
+struct Es256Verifier(p256::ecdsa::VerifyingKey);
+
+impl Signer<Vec<u8>> for Es256Signer {
+    fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+        // RFC 6979's deterministic nonce; JWS wants the fixed 64-byte r || s.
+        let signature: p256::ecdsa::Signature = self.0.try_sign(message)?;
+        Ok(signature.to_bytes().to_vec())
+    }
+}
+
+impl Verifier<Vec<u8>> for Es256Verifier {
+    fn verify(&self, message: &[u8], tag: &Vec<u8>) -> std::result::Result<(), signature::Error> {
+        let signature = p256::ecdsa::Signature::from_slice(tag)?;
+        self.0.verify(message, &signature)
+    }
+}
+
+impl JwtSigner for Es256Signer {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+}
+
+impl JwtVerifier for Es256Verifier {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+}
+
 fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
+    if *algorithm == Algorithm::ES256 && key.family() == AlgorithmFamily::Ec {
+        let key = p256::ecdsa::SigningKey::from_slice(key.as_bytes())
+            .map_err(|_| ErrorKind::InvalidEcdsaKey)?;
+        return Ok(Box::new(Es256Signer(key)));
+    }
     Ok(Box::new(HmacKey::new(
         *algorithm,
         key.family(),
@@ -110,6 +153,11 @@ fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>
 }
 
 fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+    if *algorithm == Algorithm::ES256 && key.family() == AlgorithmFamily::Ec {
+        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key.try_get_as_bytes()?)
+            .map_err(|_| ErrorKind::InvalidEcdsaKey)?;
+        return Ok(Box::new(Es256Verifier(key)));
+    }
     Ok(Box::new(HmacKey::new(
         *algorithm,
         key.family(),
@@ -160,6 +208,7 @@ mod tests {
         for algorithm in [
             Algorithm::RS256,
             Algorithm::ES256,
+            Algorithm::ES384,
             Algorithm::PS256,
             Algorithm::EdDSA,
         ] {

@@ -1,7 +1,9 @@
-//! The one SDK client a process builds, with limits that make a slow or absent DynamoDB fail fast.
+//! The SDK clients a process builds (DynamoDB's, and Secrets Manager's for the signing material), with limits that
+//! make a slow or absent service fail fast.
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -28,7 +30,21 @@ const LOCAL_REGION: &str = "us-east-1";
 /// With `endpoint` (a local server), a missing region defaults to us-east-1 and missing credentials to dummy ones,
 /// so a laptop with no AWS set-up works.
 pub(super) async fn build(endpoint: Option<&str>) -> anyhow::Result<Client> {
-    let mut config = base_config(endpoint)
+    let shared = sdk_config(endpoint, "DYNAMODB_ENDPOINT").await?;
+    let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(Client::from_conf(config.build()))
+}
+
+/// What every SDK client of a process shares: region, credentials, the HTTP client, and the timeouts and retries
+/// above. `endpoint_variable` names the variable that points a client at a local server, for the error message.
+pub async fn sdk_config(
+    endpoint: Option<&str>,
+    endpoint_variable: &str,
+) -> anyhow::Result<SdkConfig> {
+    let config = base_config(endpoint)
         .await?
         .timeout_config(
             TimeoutConfig::builder()
@@ -42,17 +58,14 @@ pub(super) async fn build(endpoint: Option<&str>) -> anyhow::Result<Client> {
                 .with_max_attempts(MAX_ATTEMPTS)
                 .with_initial_backoff(INITIAL_BACKOFF)
                 .with_max_backoff(MAX_BACKOFF),
-        );
-    if let Some(endpoint) = endpoint {
-        config = config.endpoint_url(endpoint);
-    }
-    let config = config.build();
+        )
+        .build();
     if config.region().is_none() {
         anyhow::bail!(
-            "no AWS region is configured: set AWS_REGION (Lambda sets it), or DYNAMODB_ENDPOINT for a local server"
+            "no AWS region is configured: set AWS_REGION (Lambda sets it), or {endpoint_variable} for a local server"
         );
     }
-    Ok(Client::from_conf(config))
+    Ok(config)
 }
 
 /// HTTPS through rustls on ring. The SDK's default client links aws-lc, a few megabytes of C that only adds
@@ -69,29 +82,32 @@ pub fn http_client() -> SharedHttpClient {
 /// SSO, STS web identity, container and instance metadata) keeps its code out of the Lambda binaries and its
 /// probing out of their start.
 #[cfg(not(feature = "aws-credential-chain"))]
-async fn base_config(endpoint: Option<&str>) -> anyhow::Result<aws_sdk_dynamodb::config::Builder> {
+async fn base_config(endpoint: Option<&str>) -> anyhow::Result<aws_types::sdk_config::Builder> {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 
     let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .into_iter()
         .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
         .map(Region::new)
         .or_else(|| endpoint.map(|_| Region::from_static(LOCAL_REGION)));
-    let builder = aws_sdk_dynamodb::Config::builder()
+    let builder = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(http_client())
         .region(region);
     let in_environment = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
     Ok(if endpoint.is_some() && !in_environment {
-        builder.credentials_provider(local_dummy_credentials())
+        builder.credentials_provider(SharedCredentialsProvider::new(local_dummy_credentials()))
     } else {
-        builder.credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        builder.credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
     })
 }
 
 /// The standard AWS chain, for the admin command on a laptop: profiles, SSO, credential processes and the rest.
 #[cfg(feature = "aws-credential-chain")]
-async fn base_config(endpoint: Option<&str>) -> anyhow::Result<aws_sdk_dynamodb::config::Builder> {
+async fn base_config(endpoint: Option<&str>) -> anyhow::Result<aws_types::sdk_config::Builder> {
     use aws_config::environment::{
         EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
     };
@@ -131,7 +147,7 @@ async fn base_config(endpoint: Option<&str>) -> anyhow::Result<aws_sdk_dynamodb:
                 .or_else("LocalEndpointDummy", local_dummy_credentials()),
             );
     }
-    Ok((&loader.load().await).into())
+    Ok(loader.load().await.into_builder())
 }
 
 /// Credentials for a local server that accepts any.

@@ -21,7 +21,7 @@ use anyhow::anyhow;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-pub use self::client::http_client;
+pub use self::client::{http_client, sdk_config};
 use self::errors::sdk_error;
 pub use self::items::{Item, user_items};
 pub use self::table::{LISTING_INDEX, TableDesign, table_design};

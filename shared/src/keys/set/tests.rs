@@ -1,0 +1,73 @@
+use chrono::Duration;
+
+use super::*;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000, 0).unwrap() + Duration::minutes(minutes)
+}
+
+#[test]
+fn rfc_7638_thumbprint_of_the_rfcs_own_example_curve_key() {
+    // RFC 7638 gives an RSA example only; this is RFC 7517 appendix A.1's EC key, whose thumbprint other
+    // implementations (jose, PyJWT's `thumbprint`) compute as below.
+    assert_eq!(
+        thumbprint(
+            "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+            "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"
+        ),
+        "cn-I_WNMClehiVp51i_0VpOENW1upEerA8sEam5hn-s"
+    );
+}
+
+#[test]
+fn a_generated_key_is_named_by_its_thumbprint_and_its_public_copy_has_no_private_part() {
+    let key = KeyRecord::generate(at(0), at(0));
+    assert_eq!(key.kid, thumbprint(&key.x, &key.y));
+    assert_eq!(key.private_scalar().unwrap().len(), 32);
+    assert!(key.public().d.is_none());
+    assert!(!format!("{key:?}").contains(key.d.as_deref().unwrap()));
+    let set = KeySet { keys: vec![key] };
+    let text = serde_json::to_string(&set.public()).unwrap();
+    assert!(!text.contains("\"d\""));
+    assert_eq!(KeySet::parse(&text).unwrap(), set.public());
+}
+
+#[test]
+fn a_set_whose_kid_is_not_the_thumbprint_is_refused() {
+    let mut key = KeyRecord::generate(at(0), at(0));
+    key.kid = "chosen-by-hand".into();
+    let text = serde_json::to_string(&KeySet { keys: vec![key] }).unwrap();
+    assert!(KeySet::parse(&text).is_err());
+}
+
+#[test]
+fn a_rotation_moves_each_key_through_standby_current_previous_retired() {
+    let first = KeyRecord::generate(at(0), at(0));
+    let mut set = KeySet {
+        keys: vec![first.clone()],
+    };
+    assert_eq!(set.status(&set.keys[0], at(1)), KeyStatus::Current);
+    let second = KeyRecord::generate(at(10), at(25));
+    set.rotate(second.clone(), at(10), Duration::minutes(15));
+    let status = |set: &KeySet, kid: &str, minute| {
+        let key = set.keys.iter().find(|key| key.kid == kid).unwrap();
+        set.status(key, at(minute))
+    };
+    // Published before it signs.
+    assert_eq!(status(&set, &second.kid, 11), KeyStatus::Standby);
+    assert_eq!(status(&set, &first.kid, 11), KeyStatus::Current);
+    assert_eq!(set.trusted(at(11)).count(), 2);
+    // Switched at its time, the old one still trusted for the tokens it signed.
+    assert_eq!(status(&set, &second.kid, 25), KeyStatus::Current);
+    assert_eq!(status(&set, &first.kid, 25), KeyStatus::Previous);
+    assert_eq!(set.current(at(25)).unwrap().kid, second.kid);
+    // Retired once every token it signed has expired, and dropped by the next rotation.
+    assert_eq!(status(&set, &first.kid, 40), KeyStatus::Retired);
+    assert_eq!(set.trusted(at(40)).count(), 1);
+    set.rotate(
+        KeyRecord::generate(at(41), at(56)),
+        at(41),
+        Duration::minutes(15),
+    );
+    assert!(set.keys.iter().all(|key| key.kid != first.kid));
+}
