@@ -17,6 +17,7 @@ use vimcar::users::{
 };
 
 mod escape;
+mod keys;
 mod target;
 
 use escape::escape;
@@ -42,6 +43,28 @@ enum Command {
     /// Users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// The ES256 signing keys (JWT_ALGORITHM=ES256), where the functions read them: JWT_KEYS_FILE, or the Secrets
+    /// Manager secrets JWT_SIGNING_KEYS_ID and JWT_PUBLIC_KEYS_ID.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new key: published at once, signing after --activate-in (at once if no key signs yet). The keys it
+    /// supersedes stay published until every token they signed has expired; retired keys are dropped.
+    Rotate {
+        /// Seconds the new key waits on standby before it signs: at least the JWKS's cache lifetime (600 s) plus
+        /// JWT_KEYS_REFRESH_SECONDS, so that every verifier knows it first.
+        #[arg(long, default_value_t = vimcar::keys::DEFAULT_ACTIVATION_DELAY.as_secs())]
+        activate_in: u64,
+    },
+    /// List the keys and the status of each (standby, current, previous, retired); never a private key.
+    List {
+        /// Print one JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +144,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
+    if let Command::Keys(command) = command {
+        return run_keys(command).await;
+    }
     let target = Target::from_env()?;
     let opened = target
         .open(matches!(command, Command::Db(DbCommand::Upgrade)))
@@ -206,10 +232,54 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let user = existing_user(&*users, &username).await?;
             list_sessions(&*sessions, &user, json).await?;
         }
+        Command::Keys(_) => unreachable!("handled above"),
         Command::Users(UsersCommand::Logout { username }) => {
             let user = existing_user(&*users, &username).await?;
             let ended = sessions.end_all(user.id).await?;
             println!("ended {ended} session(s) of {}", user.username);
+        }
+    }
+    Ok(())
+}
+
+async fn run_keys(command: KeysCommand) -> anyhow::Result<()> {
+    let config = vimcar::config::Config::from_env()?;
+    let store = keys::KeyStore::from_config(&config).await?;
+    eprintln!("vimcar-admin: {}", store.describe());
+    match command {
+        KeysCommand::Rotate { activate_in } => {
+            let key =
+                keys::rotate(&store, &config, std::time::Duration::from_secs(activate_in)).await?;
+            println!(
+                "added key {}: published now, signing from {}",
+                key.kid,
+                format_timestamp(&key.activates_at)
+            );
+        }
+        KeysCommand::List { json } => {
+            let lines = keys::list(&store).await?;
+            if json {
+                for line in &lines {
+                    println!("{}", serde_json::to_string(line)?);
+                }
+            } else {
+                println!(
+                    "{:<43}  {:<8}  {:<24}  {:<24}  RETIRES",
+                    "KID", "STATUS", "CREATED", "ACTIVATES"
+                );
+                for line in &lines {
+                    println!(
+                        "{:<43}  {:<8}  {:<24}  {:<24}  {}",
+                        line.kid,
+                        line.status,
+                        format_timestamp(&line.created_at),
+                        format_timestamp(&line.activates_at),
+                        line.retires_at
+                            .as_ref()
+                            .map_or_else(|| "-".to_owned(), format_timestamp)
+                    );
+                }
+            }
         }
     }
     Ok(())

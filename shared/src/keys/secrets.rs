@@ -42,6 +42,38 @@ impl Secrets {
             .with_context(|| format!("secret {id} holds no string"))
     }
 
+    /// Whether the secret `id` exists.
+    pub async fn exists(&self, id: &str) -> anyhow::Result<bool> {
+        match self.client.describe_secret().secret_id(id).send().await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(
+                error
+            )))
+            .with_context(|| format!("looking up secret {id} in Secrets Manager")),
+        }
+    }
+
+    /// Creates the secret `id` with `value` (the admin command, on a local server; a deployment's template creates
+    /// its secrets).
+    pub async fn create(&self, id: &str, value: &str) -> anyhow::Result<()> {
+        self.client
+            .create_secret()
+            .name(id)
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+            .with_context(|| format!("creating secret {id} in Secrets Manager"))?;
+        Ok(())
+    }
+
     /// Stores a new value of the secret `id` (the admin command's key rotation).
     pub async fn write(&self, id: &str, value: &str) -> anyhow::Result<()> {
         self.client
