@@ -11,7 +11,7 @@ mod report;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::bail;
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -71,7 +71,7 @@ pub async fn flask(
                 Ok((outcome, skip)) => line_of(row, &candidate, outcome, skip),
                 Err(error) => {
                     bar.finish_and_clear();
-                    print_summary(&options.path, options, &counts, total, &source);
+                    print_summary(options, &counts, total, &source, Some(row.id));
                     let username = candidate.account.user.username;
                     bail!(
                         "stopped at row {} ({username}): {error}. Nothing was written for it; the rows before it are \
@@ -95,7 +95,7 @@ pub async fn flask(
         bar.inc(1);
     }
     bar.finish_and_clear();
-    print_summary(&options.path, options, &counts, total, &source);
+    print_summary(options, &counts, total, &source, None);
     Ok(())
 }
 
@@ -190,23 +190,25 @@ fn raw_username(row: &Row) -> Option<String> {
         .map(|raw| String::from_utf8_lossy(raw).into_owned())
 }
 
+/// The summary line, and what the operator should know about it; `stopped` is the row a storage error stopped at.
 fn print_summary(
-    path: &Path,
     options: &Options,
     counts: &Counts,
     total: usize,
     source: &flask::Source,
+    stopped: Option<i64>,
 ) {
-    let path = path.display();
+    let path = options.path.display();
+    let stopped = stopped.map_or_else(String::new, |row| format!("; stopped at row {row}"));
     if options.dry_run {
         println!(
             "dry run: would import {}, already imported {}, skipped {} of {total} rows from {path}; nothing was \
-             written",
+             written{stopped}",
             counts.imported, counts.already_imported, counts.skipped
         );
     } else {
         println!(
-            "imported {}, already imported {}, skipped {} of {total} rows from {path}",
+            "imported {}, already imported {}, skipped {} of {total} rows from {path}{stopped}",
             counts.imported, counts.already_imported, counts.skipped
         );
     }

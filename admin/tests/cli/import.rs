@@ -432,13 +432,22 @@ async fn awkward_rows_are_reported_and_skipped_and_write_nothing(vimcar: Vimcar)
             ),
         ],
     );
+    // An is_admin that is neither 0, 1 nor NULL.
+    Connection::open(&source)
+        .unwrap()
+        .execute(
+            "INSERT INTO users (id, username, email, password, created_at, is_admin)
+             VALUES (17, 'mallory', 'mallory@x.com', ?1, '2024-01-01 10:00:17', 2)",
+            [bcrypt(STRONG)],
+        )
+        .unwrap();
     let before = std::fs::read(&source).unwrap();
     let skipped = |row: i64, reason: &str| (row, "skipped".to_owned(), Some(reason.to_owned()));
     let ok = |row: i64, outcome: &str| (row, outcome.to_owned(), None);
 
     let (out, lines) = vimcar.import(&source, &["--dry-run"]);
     assert!(
-        out.starts_with("dry run: would import 6, already imported 0, skipped 10 of 16 rows from "),
+        out.starts_with("dry run: would import 6, already imported 0, skipped 11 of 17 rows from "),
         "{out}"
     );
     let report = vimcar.path("report.jsonl");
@@ -467,6 +476,7 @@ async fn awkward_rows_are_reported_and_skipped_and_write_nothing(vimcar: Vimcar)
         ok(14, "would_import"),
         ok(15, "would_import"),
         ok(16, "would_import"),
+        skipped(17, "invalid_is_admin"),
     ]);
     assert_eq!(outcomes(&lines), dry);
     let names: Vec<String> = vimcar.listed().into_iter().map(|(name, _)| name).collect();
@@ -474,7 +484,7 @@ async fn awkward_rows_are_reported_and_skipped_and_write_nothing(vimcar: Vimcar)
 
     let (out, lines) = vimcar.import(&source, &[]);
     assert!(
-        out.starts_with("imported 4, already imported 0, skipped 12 of 16 rows from "),
+        out.starts_with("imported 4, already imported 0, skipped 13 of 17 rows from "),
         "{out}"
     );
     assert!(out.contains("1 of them without a password"), "{out}");
@@ -488,6 +498,7 @@ async fn awkward_rows_are_reported_and_skipped_and_write_nothing(vimcar: Vimcar)
         skipped(14, "username_taken"),
         skipped(15, "email_taken"),
         ok(16, "imported"),
+        skipped(17, "invalid_is_admin"),
     ]);
     assert_eq!(outcomes(&lines), real);
     let detail = |row: usize| lines[row - 1]["detail"].as_str().unwrap().to_owned();
@@ -534,6 +545,7 @@ async fn awkward_rows_are_reported_and_skipped_and_write_nothing(vimcar: Vimcar)
         ("ivan", "ivan@x.com"),
         ("judy", "taken2@x.com"),
         ("erin", "taken3@x.com"),
+        ("mallory", "mallory@x.com"),
     ] {
         vimcar.admin(&["users", "create", "--username", name, "--email", email]);
     }
@@ -679,4 +691,36 @@ fn a_missing_column_or_file_is_a_clear_error_and_creates_nothing() {
         stderr(&output)
     );
     assert!(!missing.exists(), "a missing source is not created");
+}
+
+#[test]
+fn a_storage_error_stops_the_run_naming_the_row() {
+    // A DynamoDB table that was never made: the first row's read fails.
+    let endpoint = vimcar_tests::dynamodb::endpoint();
+    let table = vimcar_tests::dynamodb::fresh_table_name();
+    let env = [
+        ("USERS_BACKEND", "dynamodb"),
+        ("USERS_TABLE", table.as_str()),
+        ("DYNAMODB_ENDPOINT", endpoint.as_str()),
+    ];
+    let source = fixture();
+    let output = run_with(
+        &env,
+        None,
+        &["import", "flask", source.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("imported 0, already imported 0, skipped 0 of 5 rows from "),
+        "{out}"
+    );
+    assert!(out.ends_with("; stopped at row 1\n"), "{out}");
+    let error = stderr(&output);
+    assert!(error.contains("error: stopped at row 1 (foo): "), "{error}");
+    assert!(
+        error.contains("running the same command again continues from it"),
+        "{error}"
+    );
 }
