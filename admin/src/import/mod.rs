@@ -36,6 +36,14 @@ pub async fn flask(
     options: &Options,
 ) -> anyhow::Result<()> {
     let source = flask::read(&options.path)?;
+    if let Some(report) = &options.report
+        && std::fs::canonicalize(report).ok() == std::fs::canonicalize(&options.path).ok()
+    {
+        bail!(
+            "the report {} would overwrite the database it reads: name another file",
+            report.display()
+        );
+    }
     let mut report = Report::create(options.report.as_deref())?;
     let checked = deduplicate(
         source

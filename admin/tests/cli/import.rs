@@ -691,6 +691,18 @@ fn a_missing_column_or_file_is_a_clear_error_and_creates_nothing() {
         stderr(&output)
     );
     assert!(!missing.exists(), "a missing source is not created");
+
+    let source = fixture();
+    let before = std::fs::read(&source).unwrap();
+    let path = source.to_str().unwrap();
+    let output = scratch.run(&["import", "flask", path, "--report", path], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("would overwrite the database it reads"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read(&source).unwrap(), before);
 }
 
 #[test]
