@@ -12,11 +12,12 @@ use vimcar::accounts;
 use vimcar::passwords::PasswordHasher;
 use vimcar::sessions::SessionStore;
 use vimcar::users::{
-    Invalid, NewUser, Password, PasswordRule, User, UserStore, UserStoreExt, Username,
-    format_timestamp,
+    HashScheme, Invalid, NewUser, Password, PasswordHash, PasswordRule, User, UserStore,
+    UserStoreExt, Username, format_timestamp,
 };
 
 mod escape;
+mod import;
 mod keys;
 mod target;
 
@@ -43,6 +44,9 @@ enum Command {
     /// Users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Import users from another system.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// The ES256 signing keys (JWT_ALGORITHM=ES256), where the functions read them: JWT_KEYS_FILE, or the Secrets
     /// Manager secrets JWT_SIGNING_KEYS_ID and JWT_PUBLIC_KEYS_ID.
     #[command(subcommand)]
@@ -68,6 +72,23 @@ enum KeysCommand {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// Import the Flask original's users from its SQLite database (opened read-only), with their bcrypt hashes,
+    /// which each user's first login replaces with Argon2id. Rows today's rules refuse are skipped and reported;
+    /// running it again imports nothing twice and never brings back a user deleted since.
+    Flask {
+        /// The Flask original's database (a copy: `sqlite3 old.db ".backup copy.db"`).
+        path: std::path::PathBuf,
+        /// Check every row and say what a real run would do, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write one JSON line per source row to FILE: imported, or skipped and why.
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum DbCommand {
     /// Apply pending SQLite migrations, or create the DynamoDB tables. Safe to run twice.
     Upgrade,
@@ -84,8 +105,9 @@ enum UsersCommand {
         #[arg(long)]
         admins: bool,
     },
-    /// Show one user: id, username, email, creation time, whether it is an administrator, whether it has a
-    /// password (never the hash) and how many live sessions it has.
+    /// Show one user: id, username, email, creation time, whether it is an administrator, what kind of password it
+    /// has (argon2id, bcrypt until an imported user's first login, or none; never the hash), whether it must change
+    /// it, and how many live sessions it has.
     Show {
         username: String,
         /// Print one JSON object instead of lines of text.
@@ -159,6 +181,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Db(DbCommand::Upgrade) => {
             users.upgrade().await?;
             println!("{} is up to date", opened.description);
+        }
+        Command::Import(ImportCommand::Flask {
+            path,
+            dry_run,
+            report,
+        }) => {
+            let options = import::Options {
+                path,
+                dry_run,
+                report,
+            };
+            import::flask(&*users, &*opened.imports, &options).await?;
         }
         Command::Users(UsersCommand::List { json, admins }) => list(&users, json, admins).await?,
         Command::Users(UsersCommand::Show { username, json }) => {
@@ -346,14 +380,29 @@ async fn list(users: &Arc<dyn UserStore>, json: bool, only_admins: bool) -> anyh
     Ok(())
 }
 
-/// One user as `users show --json` prints it: never the hash, only whether there is one.
+/// One user as `users show --json` prints it: never the hash, only whether there is one and what kind.
 #[derive(serde::Serialize)]
 struct ShowLine<'a> {
     #[serde(flatten)]
     user: &'a User,
     is_admin: bool,
     has_password: bool,
+    /// `argon2id`, `bcrypt` (imported, not logged in since) or `none`.
+    password: &'static str,
+    password_change_required: bool,
     live_sessions: usize,
+}
+
+/// What kind of password a user has, for `users show`: its JSON value and its text.
+fn password_kind(hash: Option<&PasswordHash>) -> (&'static str, &'static str) {
+    match hash.map(PasswordHash::scheme) {
+        None => ("none", "none"),
+        Some(HashScheme::Argon2) => ("argon2id", "argon2id"),
+        Some(HashScheme::Bcrypt { .. }) => {
+            ("bcrypt", "bcrypt (imported; replaced at its first login)")
+        }
+        Some(HashScheme::Unknown) => ("unknown", "unknown (no login can verify it)"),
+    }
 }
 
 async fn show(
@@ -367,10 +416,13 @@ async fn show(
         .await?
         .with_context(|| format!("there is no user named {}", user.username))?
         .is_admin;
-    let has_password = users
+    let credentials = users
         .credentials(&user.username)
         .await?
-        .is_some_and(|credentials| credentials.hash.is_some());
+        .with_context(|| format!("there is no user named {}", user.username))?;
+    let has_password = credentials.hash.is_some();
+    let (password, password_text) = password_kind(credentials.hash.as_ref());
+    let password_change_required = credentials.password_change_required;
     let now = chrono::Utc::now();
     let live_sessions = sessions
         .sessions_of(user.id)
@@ -383,6 +435,8 @@ async fn show(
             user: &user,
             is_admin,
             has_password,
+            password,
+            password_change_required,
             live_sessions,
         };
         println!("{}", serde_json::to_string(&line)?);
@@ -392,9 +446,14 @@ async fn show(
         println!("email         {}", escape(user.email.as_str()));
         println!("created_at    {}", format_timestamp(&user.created_at));
         println!("admin         {}", if is_admin { "yes" } else { "no" });
+        println!("password      {password_text}");
         println!(
-            "password      {}",
-            if has_password { "set" } else { "not set" }
+            "must change   {}",
+            if password_change_required {
+                "yes (its password fails today's rules)"
+            } else {
+                "no"
+            }
         );
         println!("sessions      {live_sessions} live");
     }

@@ -12,6 +12,7 @@ use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
 
+mod import;
 mod tls;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -791,7 +792,7 @@ async fn show_prints_one_user_without_its_hash_as_text_or_json() {
         stdout(&output),
         format!(
             "id            {}\nusername      alice\nemail         alice@example.com\ncreated_at    {created_at}\n\
-             admin         yes\npassword      set\nsessions      2 live\n",
+             admin         yes\npassword      argon2id\nmust change   no\nsessions      2 live\n",
             alice.id
         )
     );
@@ -808,21 +809,26 @@ async fn show_prints_one_user_without_its_hash_as_text_or_json() {
             "created_at": created_at,
             "is_admin": true,
             "has_password": true,
+            "password": "argon2id",
+            "password_change_required": false,
             "live_sessions": 2,
         })
     );
-    assert!(!stdout(&output).contains("argon2"));
+    assert!(!stdout(&output).contains("$argon2"), "never the hash");
 
     let output = scratch.run(&["users", "show", "bob"], None);
     let text = stdout(&output);
     assert!(
-        text.contains("\nadmin         no\npassword      not set\nsessions      0 live\n"),
+        text.contains(
+            "\nadmin         no\npassword      none\nmust change   no\nsessions      0 live\n"
+        ),
         "{text}"
     );
     let output = scratch.run(&["users", "show", "bob", "--json"], None);
     let shown: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(shown["is_admin"], false);
     assert_eq!(shown["has_password"], false);
+    assert_eq!(shown["password"], "none");
     assert_eq!(shown["live_sessions"], 0);
 }
 
