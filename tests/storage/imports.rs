@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 use vimcar::storage::StoreError;
 use vimcar::users::{
-    Account, ImportStoreExt, Imported, PageSize, PasswordHash, UniqueField, UserStoreExt, Username,
+    Account, ImportStoreExt, Imported, PageSize, UniqueField, UserStoreExt, Username,
 };
 use vimcar_tests::imports::{TEST_BCRYPT_COST, bcrypt_hash, imported_account, stored_hash};
 use vimcar_tests::{TestStore, Users, user};
@@ -193,7 +193,8 @@ async fn an_upgrade_may_flag_the_password_and_a_new_password_clears_it(users: Us
 
     // A compare-and-swap against another hash writes nothing, flag included.
     let upgraded = argon2("bar").await;
-    let stale = PasswordHash::new(bcrypt_hash("bar", TEST_BCRYPT_COST).as_str().to_owned());
+    // Another salt: the same password, another hash.
+    let stale = bcrypt_hash("bar", TEST_BCRYPT_COST);
     assert!(
         !users
             .replace_password_hash(&name("foo"), &stale, &upgraded, true)
