@@ -162,7 +162,7 @@ pub async fn log_in(state: &AppState, attempt: LogIn) -> Result<LoggedIn, Error>
     })
 }
 
-/// Whether today's password rules (length, strength, no username or email in it) refuse `password`, or `None` when
+/// Whether today's password rules (length, and strength with the username and email as hints) refuse `password`, or `None` when
 /// the user's email cannot be read (then the stored answer stands).
 async fn fails_todays_rules(
     state: &AppState,

@@ -24,7 +24,7 @@ pub const MAX_T_COST: u32 = 16;
 pub const MAX_P_COST: u32 = 8;
 
 /// The highest bcrypt cost verified: the Flask original's own (Flask-Bcrypt at 13 rounds; its default is 12). Each
-/// step doubles the work, and one verification at 13 already costs about 50 Argon2 ones (BENCHMARKS.md): a hash over
+/// step doubles the work, and one verification at 13 already costs about 25 Argon2 ones (451 ms against 18 ms, BENCHMARKS.md): a hash over
 /// this cap is refused without being computed, as a mismatch, so that no stored record can make a login cost
 /// seconds. `vimcar-admin import` skips such hashes, saying so.
 pub const MAX_BCRYPT_COST: u32 = 13;
