@@ -450,6 +450,7 @@ mod tests {
                 named("get-user"),
                 named("change-password"),
                 named("delete-account"),
+                named("jwks"),
             ]
         );
         assert_eq!(list_users().memory_mb(), routes::LIST_USERS.memory_mb);
