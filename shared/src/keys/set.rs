@@ -143,6 +143,19 @@ impl KeyRecord {
         }
     }
 
+    /// Whether `d` is the private key of (`x`, `y`).
+    fn private_matches_public(&self) -> bool {
+        let Some(scalar) = self.private_scalar() else {
+            return false;
+        };
+        let Ok(signing) = SigningKey::from_slice(&scalar) else {
+            return false;
+        };
+        let point = signing.verifying_key().to_encoded_point(false);
+        point.x().map(|x| URL_SAFE_NO_PAD.encode(x)).as_deref() == Some(self.x.as_str())
+            && point.y().map(|y| URL_SAFE_NO_PAD.encode(y)).as_deref() == Some(self.y.as_str())
+    }
+
     /// The private scalar's bytes, if this copy holds them and they decode.
     pub fn private_scalar(&self) -> Option<Vec<u8>> {
         URL_SAFE_NO_PAD.decode(self.d.as_deref()?).ok()
@@ -164,6 +177,13 @@ impl KeySet {
         for key in &set.keys {
             if key.kid != thumbprint(&key.x, &key.y) {
                 anyhow::bail!("key {} is not its key's RFC 7638 thumbprint", key.kid);
+            }
+            // A private part that is not the published point's would sign tokens no verifier accepts.
+            if key.d.is_some() && !key.private_matches_public() {
+                anyhow::bail!(
+                    "key {}'s private part does not belong to its public point",
+                    key.kid
+                );
             }
         }
         Ok(set)

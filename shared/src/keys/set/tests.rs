@@ -71,3 +71,12 @@ fn a_rotation_moves_each_key_through_standby_current_previous_retired() {
     );
     assert!(set.keys.iter().all(|key| key.kid != first.kid));
 }
+
+#[test]
+fn a_private_part_of_another_key_is_refused() {
+    let mut key = KeyRecord::generate(at(0), at(0));
+    key.d = KeyRecord::generate(at(0), at(0)).d;
+    let text = serde_json::to_string(&KeySet { keys: vec![key] }).unwrap();
+    let error = KeySet::parse(&text).unwrap_err().to_string();
+    assert!(error.contains("does not belong"), "{error}");
+}
