@@ -80,3 +80,24 @@ fn a_private_part_of_another_key_is_refused() {
     let error = KeySet::parse(&text).unwrap_err().to_string();
     assert!(error.contains("does not belong"), "{error}");
 }
+
+#[test]
+fn a_set_whose_point_is_not_on_the_curve_is_refused() {
+    // A kid can be the thumbprint of anything: the point itself must decode, or no token could verify with it.
+    let mut key = KeyRecord::generate(at(0), at(0)).public();
+    for (x, y) in [
+        (URL_SAFE_NO_PAD.encode([1u8; 32]), key.y.clone()),
+        ("not base64url!".to_owned(), key.y.clone()),
+        (URL_SAFE_NO_PAD.encode([1u8; 31]), key.y.clone()),
+    ] {
+        key.x = x;
+        key.y = y;
+        key.kid = thumbprint(&key.x, &key.y);
+        let text = serde_json::to_string(&KeySet {
+            keys: vec![key.clone()],
+        })
+        .unwrap();
+        let error = KeySet::parse(&text).unwrap_err().to_string();
+        assert!(error.contains("not a point on P-256"), "{error}");
+    }
+}
