@@ -737,3 +737,13 @@ for_each_backend!(
     a_deletion_without_a_password_or_with_a_malformed_body_deletes_nothing,
     a_listing_token_of_a_deleted_user_no_longer_lists,
 );
+// The same behaviour with ES256 tokens (tests/api/keys.rs has the whole flow and the keys themselves).
+for_each_backend!(es256:
+    every_account_route_refuses_a_missing_or_invalid_token,
+    every_account_route_answers_405_to_another_method,
+    a_malformed_id_is_a_404_like_an_unknown_one,
+    the_location_of_a_registration_resolves_to_the_user,
+    a_weak_or_unchanged_new_password_or_missing_fields_get_422,
+    a_deletion_without_a_password_or_with_a_malformed_body_deletes_nothing,
+    a_listing_token_of_a_deleted_user_no_longer_lists,
+);

@@ -511,3 +511,9 @@ for_each_backend!(
     names_that_cannot_be_usernames_share_one_throttle,
     another_method_gets_405,
 );
+// The same behaviour with ES256 tokens (tests/api/keys.rs has the whole flow and the keys themselves).
+for_each_backend!(es256:
+    the_username_is_normalised_as_at_registration,
+    a_wrong_password_and_an_unknown_user_get_identical_answers,
+    a_user_created_without_a_password_cannot_log_in,
+);

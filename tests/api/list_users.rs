@@ -249,3 +249,12 @@ for_each_backend!(
     the_token_is_checked_before_the_query,
     another_method_gets_405,
 );
+// The same behaviour with ES256 tokens (tests/api/keys.rs has the whole flow and the keys themselves).
+for_each_backend!(es256:
+    a_token_holder_sees_every_user_without_secrets,
+    jwt_and_bearer_schemes_work_in_any_case,
+    no_token_gets_401_with_a_challenge,
+    a_valid_token_of_a_deleted_user_gets_401,
+    following_next_links_lists_every_user_exactly_once,
+    the_token_is_checked_before_the_query,
+);

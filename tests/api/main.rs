@@ -11,6 +11,7 @@ mod account;
 mod auth;
 mod fixtures;
 mod imported;
+mod keys;
 mod list_users;
 mod properties;
 mod register;

@@ -631,3 +631,14 @@ for_each_backend!(
     a_login_beyond_the_limit_ends_the_oldest_session,
     an_access_token_without_a_session_is_refused,
 );
+// The same behaviour with ES256 tokens (tests/api/keys.rs has the whole flow and the keys themselves).
+for_each_backend!(es256:
+    a_refresh_answers_a_new_refresh_token_and_a_working_access_token,
+    two_concurrent_refreshes_of_one_token_both_succeed_and_revoke_nothing,
+    logging_out_with_the_refresh_token_ends_that_session_only,
+    logging_out_with_only_the_access_token_ends_its_session,
+    a_global_logout_with_the_access_token_ends_every_session_of_the_user,
+    a_logout_without_a_refresh_token_or_access_token_is_unauthorized,
+    a_deleted_users_sessions_refuse_both_tokens,
+    a_login_beyond_the_limit_ends_the_oldest_session,
+);

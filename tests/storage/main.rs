@@ -1,5 +1,5 @@
 //! Storage tests: the repository and session-store behaviour suites on every backend, races for one name or
-//! address, DynamoDB faults and the login-attempt counters' TTL.
+//! address, DynamoDB faults, the login-attempt counters' TTL, and signing material from Secrets Manager.
 
 // The backend matrix, `for_each_backend!`, as every suite runs it.
 #[macro_use]
@@ -10,5 +10,6 @@ mod faults;
 mod imports;
 mod races;
 mod repository;
+mod secrets;
 mod sessions;
 mod ttl;

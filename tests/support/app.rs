@@ -7,7 +7,8 @@ use std::sync::Arc;
 use lambda_http::{Body, Response};
 use serde_json::json;
 use vimcar::AppState;
-use vimcar::config::Config;
+use vimcar::config::{Config, JwtAlgorithm, KeysAt};
+use vimcar::keys::{KeyRecord, KeySet, KeyStatus};
 use vimcar::login_attempts::LoginAttempts;
 use vimcar::sessions::SessionStore;
 use vimcar::storage::Storage;
@@ -18,7 +19,7 @@ use crate::requests::{
     get_with_token, json, json_with_token, post_json, post_json_with_token, request,
     with_path_parameter,
 };
-use crate::{STRONG_PASSWORD, config};
+use crate::{STRONG_PASSWORD, config, es256_config, rotated_keys};
 
 /// A storage backend seen through all its ports, as the tests hold one, and the import port the admin command
 /// opens beside them.
@@ -100,6 +101,10 @@ pub struct TestApp {
     state: AppState,
     /// The store the application writes to.
     pub users: Users,
+    /// With ES256, the key set it signs and verifies with (the signers' copy).
+    pub keys: Option<KeySet>,
+    /// Whether it accepts HS256 tokens under the test secret: with HS256, or with ES256 and `JWT_ACCEPT_HS256`.
+    pub accepts_hs256: bool,
 }
 
 /// Every port of one backend.
@@ -122,7 +127,29 @@ impl TestApp {
         Self {
             state: AppState::with_storage(config, storage(&users)).expect("the state builds"),
             users,
+            keys: match &config.tokens.keys {
+                Some(KeysAt::Inline(set)) => Some(set.clone()),
+                _ => None,
+            },
+            accepts_hs256: config.tokens.algorithm == JwtAlgorithm::Hs256
+                || config.tokens.accept_hs256,
         }
+    }
+
+    /// The application over `users` in ES256 mode, with a [`rotated_keys`] set (a key of each status), and with
+    /// `accept_hs256` still accepting HS256 tokens under the test secret.
+    pub fn es256(users: Users, accept_hs256: bool) -> Self {
+        Self::with_config(&es256_config(rotated_keys(), accept_hs256), users)
+    }
+
+    /// With ES256, the key of the set that has `status` now. Panics in HS256 mode or if the set has none.
+    pub fn key(&self, status: KeyStatus) -> &KeyRecord {
+        let set = self.keys.as_ref().expect("an ES256 app");
+        let now = chrono::Utc::now();
+        set.keys
+            .iter()
+            .find(|key| set.status(key, now) == status)
+            .unwrap_or_else(|| panic!("the key set has no {status} key"))
     }
 
     /// The application over a fresh SQLite store.
@@ -260,8 +287,38 @@ impl DerefMut for TestApp {
 /// The backend matrix: runs each named check, an `async fn` in the invoking module, once per storage backend (in
 /// modules `sqlite` and `dynamodb`), each on a fresh, empty [`TestStore`]. A check takes the store, its
 /// [`Users`] or a [`TestApp`] over it. `worker_threads = N;` first sets the runtime's threads (2 otherwise).
+///
+/// `es256: checks` runs checks that take a [`TestApp`] on each backend in ES256 mode ([`TestApp::es256`], in
+/// modules `es256::sqlite` and `es256::dynamodb`); `es256_accepting_hs256: checks` the same with
+/// `JWT_ACCEPT_HS256=true`.
 #[macro_export]
 macro_rules! for_each_backend {
+    (es256: $($check:ident),* $(,)?) => {
+        mod es256 {
+            $crate::for_each_backend!(@mode sqlite, false; $($check),*);
+            $crate::for_each_backend!(@mode dynamodb, false; $($check),*);
+        }
+    };
+    (es256_accepting_hs256: $($check:ident),* $(,)?) => {
+        mod es256_accepting_hs256 {
+            $crate::for_each_backend!(@mode sqlite, true; $($check),*);
+            $crate::for_each_backend!(@mode dynamodb, true; $($check),*);
+        }
+    };
+    (@mode $backend:ident, $accept_hs256:literal; $($check:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::super::$check($crate::TestApp::es256(
+                        $crate::TestStore::$backend().await.users,
+                        $accept_hs256,
+                    ))
+                    .await;
+                }
+            )*
+        }
+    };
     (worker_threads = $threads:literal; $($check:ident),* $(,)?) => {
         $crate::for_each_backend!(@backend sqlite, $threads; $($check),*);
         $crate::for_each_backend!(@backend dynamodb, $threads; $($check),*);

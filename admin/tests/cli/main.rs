@@ -13,6 +13,7 @@ use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
 
 mod import;
+mod keys;
 mod tls;
 
 const PASSWORD: &str = "correct horse battery staple";

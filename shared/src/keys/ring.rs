@@ -144,3 +144,6 @@ impl KeyRing {
         Ok(if self.signer { set } else { set.public() })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -185,6 +185,13 @@ impl KeySet {
                     key.kid
                 );
             }
+            let mut point = vec![4u8];
+            for coordinate in [&key.x, &key.y] {
+                point.extend(URL_SAFE_NO_PAD.decode(coordinate).unwrap_or_default());
+            }
+            if p256::PublicKey::from_sec1_bytes(&point).is_err() {
+                anyhow::bail!("key {} is not a point on {CURVE}", key.kid);
+            }
         }
         Ok(set)
     }

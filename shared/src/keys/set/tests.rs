@@ -80,3 +80,71 @@ fn a_private_part_of_another_key_is_refused() {
     let error = KeySet::parse(&text).unwrap_err().to_string();
     assert!(error.contains("does not belong"), "{error}");
 }
+
+#[test]
+fn a_set_whose_point_is_not_on_the_curve_is_refused() {
+    // A kid can be the thumbprint of anything: the point itself must decode, or no token could verify with it.
+    let mut key = KeyRecord::generate(at(0), at(0)).public();
+    for (x, y) in [
+        (URL_SAFE_NO_PAD.encode([1u8; 32]), key.y.clone()),
+        ("not base64url!".to_owned(), key.y.clone()),
+        (URL_SAFE_NO_PAD.encode([1u8; 31]), key.y.clone()),
+    ] {
+        key.x = x;
+        key.y = y;
+        key.kid = thumbprint(&key.x, &key.y);
+        let text = serde_json::to_string(&KeySet {
+            keys: vec![key.clone()],
+        })
+        .unwrap();
+        let error = KeySet::parse(&text).unwrap_err().to_string();
+        assert!(error.contains("not a point on P-256"), "{error}");
+    }
+}
+
+#[test]
+fn an_empty_set_has_no_current_key_and_trusts_nothing() {
+    let set = KeySet::parse(r#"{"keys":[]}"#).unwrap();
+    assert!(set.current(at(0)).is_none());
+    assert_eq!(set.trusted(at(0)).count(), 0);
+    assert!(KeySet::parse("not json").is_err());
+    assert!(KeySet::parse(r#"{"keys":[{"kid":"a"}]}"#).is_err());
+}
+
+#[test]
+fn a_set_of_standby_keys_only_has_no_current_key_but_trusts_them() {
+    let set = KeySet {
+        keys: vec![KeyRecord::generate(at(0), at(15))],
+    };
+    assert!(set.current(at(1)).is_none());
+    assert_eq!(set.status(&set.keys[0], at(1)), KeyStatus::Standby);
+    assert_eq!(set.trusted(at(1)).count(), 1);
+}
+
+#[test]
+fn a_key_retires_exactly_at_its_time_and_a_rotation_keeps_an_earlier_retirement() {
+    let first = KeyRecord::generate(at(0), at(0));
+    let mut set = KeySet {
+        keys: vec![first.clone()],
+    };
+    set.rotate(
+        KeyRecord::generate(at(1), at(16)),
+        at(1),
+        Duration::minutes(15),
+    );
+    assert_eq!(set.keys[0].retires_at, Some(at(31)));
+    assert_eq!(set.status(&set.keys[0], at(30)), KeyStatus::Previous);
+    assert_eq!(set.status(&set.keys[0], at(31)), KeyStatus::Retired);
+    // A second rotation before the first switch: the first key keeps its sooner retirement, the standby key of
+    // the first rotation (activating before the new one) is set to retire after the new one activates.
+    set.rotate(
+        KeyRecord::generate(at(2), at(40)),
+        at(2),
+        Duration::minutes(15),
+    );
+    assert_eq!(set.keys[0].retires_at, Some(at(31)));
+    assert_eq!(set.keys[1].retires_at, Some(at(55)));
+    assert_eq!(set.keys[2].retires_at, None);
+    assert_eq!(set.current(at(20)).unwrap().kid, set.keys[1].kid);
+    assert_eq!(set.current(at(40)).unwrap().kid, set.keys[2].kid);
+}
