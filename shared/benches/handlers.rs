@@ -288,6 +288,8 @@ fn parts(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fixture: &Fixture
         });
     });
 
+    imported(&mut group, runtime, fixture);
+
     group
         .sampling_mode(SamplingMode::Auto)
         .sample_size(100)
@@ -412,6 +414,85 @@ fn parts(c: &mut Criterion, runtime: &tokio::runtime::Runtime, fixture: &Fixture
         });
     });
     group.finish();
+}
+
+/// A user imported from the Flask original, before and after its first login, beside [`LOGIN`] (registered here,
+/// so Argon2 from the start): what its bcrypt hash at the original's cost costs a verification and a whole login,
+/// which is what an observer timing `POST /auth` sees of an account not yet migrated.
+fn imported(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    runtime: &tokio::runtime::Runtime,
+    fixture: &Fixture,
+) {
+    let state = &fixture.state;
+    let name = Username::parse(IMPORTED).unwrap();
+    // The original's hash: Flask-Bcrypt at 13 rounds, the cap verified.
+    let bcrypt = PasswordHash::new(
+        bcrypt::hash(PASSWORD, vimcar::passwords::MAX_BCRYPT_COST).expect("bcrypt hashes"),
+    );
+    let user = User::new(
+        name.clone(),
+        Email::parse(&format!("{IMPORTED}@example.com")).unwrap(),
+    );
+    runtime
+        .block_on(state.users.insert(&user, Some(&bcrypt)))
+        .expect("the imported user is stored");
+    // About half a second each: ten samples of one call.
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("bcrypt13_verify", |b| {
+        b.to_async(runtime).iter(|| async {
+            let secret = SecretString::from(PASSWORD.to_owned());
+            let verified = state.hasher.verify(secret, Some(&bcrypt)).await.unwrap();
+            assert_eq!(verified, Verification::Match);
+        });
+    });
+    // Each login replaces the bcrypt hash: it is put back before each one, unmeasured.
+    group.bench_function("login_unmigrated", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let (name, bcrypt) = (&name, &bcrypt);
+            async move {
+                let mut measured = Duration::ZERO;
+                for _ in 0..iterations {
+                    assert!(state.users.set_password(name, bcrypt).await.unwrap());
+                    let request = imported_login_request();
+                    let start = std::time::Instant::now();
+                    let response = log_in(state, request).await;
+                    measured += start.elapsed();
+                    assert_eq!(response.status(), StatusCode::OK);
+                }
+                measured
+            }
+        });
+    });
+    // The same user once migrated: the Argon2 hash its first login stored, and no write.
+    let response = runtime.block_on(log_in(state, imported_login_request()));
+    assert_eq!(response.status(), StatusCode::OK);
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function("login_migrated", |b| {
+        b.to_async(runtime).iter_batched(
+            imported_login_request,
+            |request| async move {
+                let response = log_in(state, request).await;
+                assert_eq!(response.status(), StatusCode::OK);
+                response
+            },
+            BatchSize::SmallInput,
+        );
+    });
+}
+
+/// The user [`imported`] measures.
+const IMPORTED: &str = "bench-imported";
+
+fn imported_login_request() -> Request {
+    post_json(
+        "/auth",
+        &serde_json::json!({"username": IMPORTED, "password": PASSWORD}),
+    )
 }
 
 criterion_group!(benches, handlers);

@@ -10,6 +10,7 @@ use vimcar_tests::Users;
 mod account;
 mod auth;
 mod fixtures;
+mod imported;
 mod list_users;
 mod properties;
 mod register;

@@ -21,6 +21,7 @@ use vimcar::storage::dynamodb::items::attempt_item;
 use vimcar::users::{PasswordHash, Username};
 use vimcar_tests::Users;
 use vimcar_tests::dynamodb::{TestTable, endpoint};
+use vimcar_tests::imports::import_user;
 use vimcar_tests::requests::{json, post_json};
 
 use super::template;
@@ -533,6 +534,26 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         .hash
         .unwrap();
     assert_ne!(stored.as_str(), old.as_str(), "the login upgraded the hash");
+    // Users imported from the Flask original log in with their bcrypt passwords: the user's item is read (its email,
+    // for today's password rules), and the hash replaced with password_change_required SET (a password the rules
+    // refuse) or REMOVEd.
+    for (imported, password, flagged) in [("foo", "bar", true), ("ingrid", PASSWORD, false)] {
+        import_user(&users, imported, password).await;
+        recorder.start();
+        let response = vimcar::handlers::log_in(&app, login(imported, password)).await;
+        let upgrade = recorder.stop(&name);
+        assert_eq!(response.status(), StatusCode::OK, "{}", json(&response));
+        assert_eq!(json(&response)["password_change_required"], flagged);
+        assert!(
+            upgrade.iter().any(
+                |((action, _, key), attributes)| action == "dynamodb:UpdateItem"
+                    && key.starts_with("USERNAME#")
+                    && attributes.contains("password_change_required")
+            ),
+            "the upgrade names the flag: {upgrade:?}"
+        );
+        calls.extend(upgrade);
+    }
     // Each success above began a session. Fill alice's up to the limit, then one login more ends the oldest: the user's
     // session list is read, and the evicted session's item deleted in the login's transaction.
     for _ in 2..vimcar::sessions::MAX_SESSIONS_PER_USER {

@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
+use chrono::SubsecRound;
 use serde_json::{Value, json};
 use vimcar::users::UserStoreExt;
+use vimcar::users::{
+    Account, Email, HashScheme, ImportStore, ImportStoreExt, Imported, PasswordHash, User,
+    Username, imported_id,
+};
 use vimcar_tests::server::LambdaWatch;
 use vimcar_tests::{SECRET, STRONG_PASSWORD};
 
@@ -407,6 +412,8 @@ fn the_readme_flow_works_over_http_on_sqlite() {
     readme_flow(&server);
     let claims = token_claims(&server);
     assert_eq!(claims.exp - claims.iat, 120);
+    let imports = vimcar::storage::sqlite::Sqlite::open(db.to_str().unwrap()).unwrap();
+    an_imported_user_logs_in_with_its_old_password(&server, &imports);
     drop(server);
     assert!(db.exists(), "SQLITE_PATH reached the functions");
     let _ = std::fs::remove_dir_all(dir);
@@ -438,6 +445,85 @@ fn the_readme_flow_works_over_http_on_dynamodb() {
     readme_flow(&server);
     let claims = token_claims(&server);
     assert_eq!(claims.exp - claims.iat, 120);
+    let imports = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        vimcar::storage::dynamodb::DynamoDb::connect(&table, Some(&endpoint))
+            .await
+            .unwrap()
+    });
+    an_imported_user_logs_in_with_its_old_password(&server, &imports);
+}
+
+/// The Flask original's `alice`, as `vimcar-admin import flask tests/fixtures/flask/flask-dev.db` stores her: her
+/// row of the fixture with its bcrypt hash (cost 13), through the same port.
+fn import_alice(imports: &dyn ImportStore) {
+    let fixture = vimcar_tests::server::workspace_root().join("tests/fixtures/flask/flask-dev.db");
+    let source =
+        rusqlite::Connection::open_with_flags(&fixture, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the fixture opens");
+    let (id, email, hash, created_at): (i64, String, Vec<u8>, String) = source
+        .query_row(
+            "SELECT id, email, password, created_at FROM users WHERE username = 'alice'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .expect("alice is in the fixture");
+    let created_at = chrono::NaiveDateTime::parse_from_str(&created_at, "%Y-%m-%d %H:%M:%S%.f")
+        .expect("the original's timestamp")
+        .and_utc()
+        .trunc_subsecs(3);
+    let account = Account {
+        user: User {
+            id: imported_id(created_at, format!("flask {id}").as_bytes()),
+            username: Username::parse("alice").unwrap(),
+            email: Email::parse(&email).unwrap(),
+            created_at,
+        },
+        is_admin: false,
+    };
+    let hash = PasswordHash::new(String::from_utf8(hash).expect("a bcrypt hash is ASCII"));
+    assert_eq!(hash.scheme(), HashScheme::Bcrypt { cost: 13 });
+    let imported = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(imports.import(&account, Some(&hash)))
+        .expect("the import stores");
+    assert_eq!(imported, Imported::New);
+}
+
+/// After the import, over HTTP, alice logs in with her old password (which today's rules accept: no change
+/// required) and her token lists the users.
+fn an_imported_user_logs_in_with_its_old_password(server: &LambdaWatch, imports: &dyn ImportStore) {
+    import_alice(imports);
+    let agent = client();
+    let base = server.base_url();
+    let login = json!({"username": "alice", "password": "alice-in-wonderland-1865"});
+    let logged_in = post(&agent, &format!("{base}/auth"), &login);
+    assert_eq!(
+        logged_in.status,
+        200,
+        "{}\n{}",
+        logged_in.body,
+        server.logs()
+    );
+    assert_eq!(logged_in.body["password_change_required"], false);
+    let access = tokens(&logged_in).access;
+    let listed = list(&agent, &base, &access);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let names: Vec<&str> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["alice", "foo"],
+        "alice, created in 2024, lists first"
+    );
+    // The old password still works, now against the Argon2 hash the first login stored.
+    let again = post(&agent, &format!("{base}/auth"), &login);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["password_change_required"], false);
 }
 
 #[test]

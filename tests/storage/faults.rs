@@ -1,7 +1,7 @@
 //! When DynamoDB refuses connections or hangs, the repository answers `Unavailable` and the API 503 with
 //! Retry-After, within a bounded time; nothing is half-written (no user, no session); and once DynamoDB is back,
 //! everything works again. A user's deletion whose transaction fails, or whose answer is lost, leaves either the
-//! whole user or nothing of it.
+//! whole user or nothing of it; so does an import, with the record of it.
 //!
 //! Each test runs a moto server of its own, so that it can break it.
 
@@ -19,8 +19,8 @@ use vimcar::login_attempts::throttle::Source;
 use vimcar::storage::StoreError;
 use vimcar::storage::dynamodb::CALL_BUDGET;
 use vimcar::storage::dynamodb::DynamoDb;
-use vimcar::users::UserStoreExt;
 use vimcar::users::Username;
+use vimcar::users::{ImportStoreExt, Imported, UserStoreExt};
 use vimcar_tests::dynamodb::TestTable;
 use vimcar_tests::faults::{Fault, Moto, Proxy};
 use vimcar_tests::requests::{header, json, post_json};
@@ -265,4 +265,76 @@ async fn a_deletion_whose_answer_is_lost_has_deleted_the_whole_user() {
     // The client's retry finds the account gone; its name and address register again.
     assert_eq!(app.register("alice").await.status(), 201);
     assert_eq!(app.me(&bob_tokens.access).await.status(), 200);
+}
+
+/// What an import left: the users stored (whole, or the check fails) and the ids whose import is recorded.
+async fn imported_state(table: &TestTable) -> (Vec<String>, BTreeSet<String>) {
+    let users = table.assert_only_whole_users().await;
+    let names = users
+        .iter()
+        .map(|u| u.username.as_str().to_owned())
+        .collect();
+    (names, table.import_records().await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_whose_transaction_fails_writes_nothing_and_a_retry_imports_it_whole() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.addr()).await;
+    let table = TestTable::create(&proxy.url()).await;
+    let users: Users = Arc::new(table.users.clone());
+    let account = vimcar_tests::imports::imported_account("alice", 400, true);
+    let hash = vimcar_tests::imports::bcrypt_hash("alice's old password", 4);
+
+    proxy.fail(Fault::Refuse, TRANSACTION);
+    assert_unavailable(timed(users.import(&account, Some(&hash))).await);
+    assert!(
+        proxy.hits() >= 1,
+        "the import's transaction was what failed"
+    );
+
+    proxy.heal();
+    assert_eq!(imported_state(&table).await, (vec![], BTreeSet::new()));
+    assert!(!users.imported_before(account.user.id).await.unwrap());
+    assert_eq!(
+        users.import(&account, Some(&hash)).await.unwrap(),
+        Imported::New
+    );
+    assert_eq!(
+        imported_state(&table).await,
+        (
+            vec!["alice".to_owned()],
+            BTreeSet::from([account.user.id.to_string()])
+        )
+    );
+    assert_eq!(users.account(account.user.id).await.unwrap(), Some(account));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_whose_answer_is_lost_has_stored_it_whole_and_a_rerun_changes_nothing() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.addr()).await;
+    let table = TestTable::create(&proxy.url()).await;
+    let users: Users = Arc::new(table.users.clone());
+    let account = vimcar_tests::imports::imported_account("alice", 400, false);
+    let hash = vimcar_tests::imports::bcrypt_hash("alice's old password", 4);
+
+    // DynamoDB commits the transaction, and the command never hears back.
+    proxy.fail(Fault::LoseAnswer, TRANSACTION);
+    assert_unavailable(timed(users.import(&account, Some(&hash))).await);
+    assert!(proxy.hits() >= 1, "the import's transaction was sent");
+
+    proxy.heal();
+    let whole = (
+        vec!["alice".to_owned()],
+        BTreeSet::from([account.user.id.to_string()]),
+    );
+    assert_eq!(imported_state(&table).await, whole);
+    // The operator's re-run finds the record: nothing is written twice.
+    assert_eq!(
+        users.import(&account, Some(&hash)).await.unwrap(),
+        Imported::Before
+    );
+    assert_eq!(imported_state(&table).await, whole);
+    assert_eq!(users.account(account.user.id).await.unwrap(), Some(account));
 }

@@ -7,6 +7,7 @@ extern crate vimcar_tests;
 
 mod accounts;
 mod faults;
+mod imports;
 mod races;
 mod repository;
 mod sessions;

@@ -11,7 +11,7 @@ use vimcar::config::Config;
 use vimcar::login_attempts::LoginAttempts;
 use vimcar::sessions::SessionStore;
 use vimcar::storage::Storage;
-use vimcar::users::UserStore;
+use vimcar::users::{ImportStore, UserStore};
 
 use crate::dynamodb::{TestTable, endpoint};
 use crate::requests::{
@@ -20,10 +20,11 @@ use crate::requests::{
 };
 use crate::{STRONG_PASSWORD, config};
 
-/// A storage backend seen through all its ports, as the tests hold one.
-pub trait Backend: UserStore + LoginAttempts + SessionStore {}
+/// A storage backend seen through all its ports, as the tests hold one, and the import port the admin command
+/// opens beside them.
+pub trait Backend: UserStore + LoginAttempts + SessionStore + ImportStore {}
 
-impl<T: UserStore + LoginAttempts + SessionStore + ?Sized> Backend for T {}
+impl<T: UserStore + LoginAttempts + SessionStore + ImportStore + ?Sized> Backend for T {}
 
 /// A backend, as the handlers and the tests hold it.
 pub type Users = Arc<dyn Backend>;

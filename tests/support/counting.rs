@@ -9,8 +9,8 @@ use vimcar::login_attempts::{AttemptKey, Attempts, Expiry, LoginAttempts};
 use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::StoreError;
 use vimcar::users::{
-    Account, Credentials, Cursor, Page, PageSize, PasswordHash, Skeleton, SkeletonOf, User,
-    UserStore, Username,
+    Account, Credentials, Cursor, ImportStore, Imported, Page, PageSize, PasswordHash, Skeleton,
+    SkeletonOf, User, UserStore, Username,
 };
 
 /// Wraps a real repository; [`CountingUsers::take`] answers the names of the calls made since the last take.
@@ -207,5 +207,25 @@ impl SessionStore for CountingUsers {
     async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Session>, StoreError> {
         self.note("sessions_of");
         self.inner.sessions_of(user_id).await
+    }
+}
+
+#[async_trait]
+impl ImportStore for CountingUsers {
+    async fn import_with_skeleton(
+        &self,
+        account: &Account,
+        skeleton: &Skeleton,
+        hash: Option<&PasswordHash>,
+    ) -> Result<Imported, StoreError> {
+        self.note("import");
+        self.inner
+            .import_with_skeleton(account, skeleton, hash)
+            .await
+    }
+
+    async fn imported_before(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.note("imported_before");
+        self.inner.imported_before(id).await
     }
 }

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 use vimcar::storage::dynamodb::DynamoDb;
 use vimcar::storage::dynamodb::items::{
-    Item, LOGIN_PREFIX, PK, SESSION_PREFIX, SKELETON, email_key, skeleton_key, user_key,
-    username_key,
+    IMPORT_PREFIX, Item, LOGIN_PREFIX, PK, SESSION_PREFIX, SKELETON, email_key, skeleton_key,
+    user_key, username_key,
 };
 use vimcar::users::UserStoreExt;
 use vimcar::users::{PageSize, Skeleton, User, UserStore};
@@ -110,7 +110,8 @@ impl TestTable {
     /// Asserts that the table holds exactly the four items of each listed user: no half-written user, no
     /// orphaned reservation. Login-attempt counters (`LOGIN#…`) are throttling state, not users, and are left out: a
     /// successful login leaves its account's counter behind, at zero, until its window ends. Sessions are checked
-    /// by [`assert_whole_sessions`](Self::assert_whole_sessions). Answers the users.
+    /// by [`assert_whole_sessions`](Self::assert_whole_sessions); import records (`IMPORTED#…`) by
+    /// [`import_records`](Self::import_records). Answers the users.
     pub async fn assert_only_whole_users(&self) -> Vec<User> {
         let users = self
             .users
@@ -122,7 +123,11 @@ impl TestTable {
             .stored_keys()
             .await
             .into_iter()
-            .filter(|key| !key.starts_with(LOGIN_PREFIX) && !key.starts_with(SESSION_PREFIX))
+            .filter(|key| {
+                ![LOGIN_PREFIX, SESSION_PREFIX, IMPORT_PREFIX]
+                    .iter()
+                    .any(|prefix| key.starts_with(prefix))
+            })
             .collect();
         assert_eq!(stored, expected);
         self.assert_whole_sessions(&users.users).await;
@@ -130,6 +135,15 @@ impl TestTable {
     }
 
     /// The session ids the item of the user `id` lists (its `sessions` string set); empty without one.
+    /// The ids whose import is recorded (`IMPORTED#<id>` items).
+    pub async fn import_records(&self) -> BTreeSet<String> {
+        self.stored_keys()
+            .await
+            .into_iter()
+            .filter_map(|key| key.strip_prefix(IMPORT_PREFIX).map(str::to_owned))
+            .collect()
+    }
+
     pub async fn listed_sessions(&self, id: Uuid) -> BTreeSet<String> {
         let item = self.raw_item(&pk(&user_key(id))).await;
         match item.as_ref().and_then(|item| item.get("sessions")) {

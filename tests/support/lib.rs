@@ -7,6 +7,7 @@ pub mod app;
 pub mod counting;
 pub mod dynamodb;
 pub mod faults;
+pub mod imports;
 pub mod requests;
 pub mod server;
 
