@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 use vimcar::AppState;
-use vimcar::config::{Config, DEFAULT_TOKEN_TTL, StorageConfig, TokenConfig};
+use vimcar::config::{Config, StorageConfig, TokenConfig};
 use vimcar::handlers::{list_users, log_in, refresh, register};
 use vimcar::login_attempts::throttle::Source;
 use vimcar::passwords::Verification;
@@ -83,10 +83,7 @@ impl Fixture {
             storage: StorageConfig::Sqlite {
                 path: db.path().to_owned(),
             },
-            tokens: TokenConfig {
-                secret: SecretString::from(SECRET.to_owned()),
-                ttl: DEFAULT_TOKEN_TTL,
-            },
+            tokens: TokenConfig::hs256(SECRET),
             sessions: vimcar::config::DEFAULT_SESSION_POLICY,
             listing: vimcar::config::ListingPolicy::Everyone,
         };
