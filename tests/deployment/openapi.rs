@@ -13,8 +13,8 @@ use vimcar::ApiError;
 use vimcar::config::ListingPolicy;
 use vimcar::error::FieldError;
 use vimcar::routes::{
-    AUTH, CHANGE_PASSWORD, DELETE_ACCOUNT, FUNCTIONS, Function, GET_USER, LIST_USERS, LOG_OUT, ME,
-    REFRESH, REGISTER, Route,
+    AUTH, CHANGE_PASSWORD, DELETE_ACCOUNT, FUNCTIONS, Function, GET_USER, JWKS, LIST_USERS,
+    LOG_OUT, ME, REFRESH, REGISTER, Route,
 };
 use vimcar::users::UniqueField;
 use vimcar::users::UserStoreExt;
@@ -199,7 +199,7 @@ fn registry_operations() -> Vec<(Operation, &'static Function)> {
 
 /// What each function of the registry can answer: its success, and the errors its handler returns beyond those
 /// every function can. A new function, or a new error in a handler, belongs here and in openapi.yaml.
-fn answers() -> [(&'static Function, u16, Vec<ApiError>); 9] {
+fn answers() -> [(&'static Function, u16, Vec<ApiError>); 10] {
     [
         (
             &REGISTER,
@@ -309,6 +309,8 @@ fn answers() -> [(&'static Function, u16, Vec<ApiError>); 9] {
                 ApiError::TooManyAttempts(30),
             ],
         ),
+        // Both documents: GET only, and nothing a client sends can go wrong.
+        (&JWKS, 200, vec![ApiError::MethodNotAllowed(Method::GET)]),
     ]
 }
 
@@ -326,13 +328,16 @@ fn answers_of(function: &Function) -> (u16, Vec<ApiError>) {
         })
 }
 
-/// Every error `function` can answer: those every function can, and its own.
+/// Every error `function` can answer: those every function can, a storage failure if it calls storage, and its
+/// own.
 fn errors_of(function: &Function) -> Vec<ApiError> {
     let mut errors = vec![
         ApiError::MethodNotAllowed(Method::POST),
         ApiError::Internal(anyhow!("a bug")),
-        ApiError::Unavailable(anyhow!("storage is down")),
     ];
+    if !function.dynamodb.is_empty() {
+        errors.push(ApiError::Unavailable(anyhow!("storage is down")));
+    }
     errors.extend(answers_of(function).1);
     errors
 }
@@ -856,6 +861,56 @@ async fn real_answers_of_every_function_fit_the_spec() {
         401,
         "the account is gone"
     );
+
+    // The JWKS and the discovery document: with HS256 (the app above) an empty set, with ES256 the set's keys; a
+    // POST to either is refused.
+    let call = JWKS.handler;
+    let jwks_op = operation(&JWKS.routes[0]);
+    let discovery_op = operation(&JWKS.routes[1]);
+    let mut es256 = vimcar_tests::config();
+    let now = chrono::Utc::now();
+    es256.tokens.algorithm = vimcar::config::JwtAlgorithm::Es256;
+    es256.tokens.keys = Some(vimcar::config::KeysAt::Inline(vimcar::keys::KeySet {
+        keys: vec![
+            vimcar::keys::KeyRecord::generate(now, now),
+            vimcar::keys::KeyRecord::generate(now, now + chrono::Duration::minutes(15)),
+        ],
+    }));
+    let es256_app = TestApp::with_config(&es256, app.users.clone());
+    for (state, published) in [(&*app, 0), (&*es256_app, 2)] {
+        let response = call(state, request("GET", "/.well-known/jwks.json", &[])).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            json(&response)["keys"].as_array().map(Vec::len),
+            Some(published),
+            "{}",
+            json(&response)
+        );
+        spec.check(&jwks_op, &response);
+        let response = call(
+            state,
+            request(
+                "GET",
+                "/.well-known/openid-configuration",
+                &[("host", "127.0.0.1:9000")],
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            json(&response)["jwks_uri"],
+            "http://127.0.0.1:9000/.well-known/jwks.json"
+        );
+        spec.check(&discovery_op, &response);
+    }
+    for (path, op) in [
+        ("/.well-known/jwks.json", &jwks_op),
+        ("/.well-known/openid-configuration", &discovery_op),
+    ] {
+        let response = call(&app, request("POST", path, &[])).await;
+        assert_eq!(response.status(), 405);
+        spec.check(op, &response);
+    }
 
     // Every documented status was reached by a real answer, but those only a broken store or a locked account give.
     let checked = spec.checked.lock().unwrap().clone();

@@ -56,15 +56,12 @@ fn resource_name(resource: &Yaml) -> String {
 /// What the role of the function deployed from `target/lambda/<binary>/` allows. Its `Policies` must be written-out
 /// statements: SAM's policy templates (`DynamoDBReadPolicy`, `DynamoDBCrudPolicy`, ...) grant whole groups of
 /// actions on the whole table.
+///
+/// The DynamoDB statements are the same under every `JwtAlgorithm`; the Secrets Manager ones, which depend on it, are
+/// left to [`granted_secrets`](super::secrets::granted_secrets).
 pub(super) fn allowed(binary: &str) -> Grants {
     let template = template();
-    let code_uri = format!("target/lambda/{binary}/");
-    let function = template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .values()
-        .find(|resource| resource["Properties"]["CodeUri"].as_str() == Some(&code_uri))
-        .unwrap_or_else(|| panic!("no function in template.yaml deploys {code_uri}"));
+    let function = super::secrets::function_resource(&template, binary, super::secrets::MODES[0]);
     let mut allowed = Grants::new();
     let policies = function["Properties"]["Policies"]
         .as_sequence()
@@ -80,6 +77,12 @@ pub(super) fn allowed(binary: &str) -> Grants {
                 Yaml::Sequence(actions) => actions.iter().filter_map(Yaml::as_str).collect(),
                 other => panic!("{binary}: an Action that is not a name or a list: {other:?}"),
             };
+            if actions
+                .iter()
+                .all(|action| action.starts_with("secretsmanager:"))
+            {
+                continue;
+            }
             let resource = resource_name(&statement["Resource"]);
             let condition = &statement["Condition"];
             let keys: Vec<String> = match &condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
@@ -185,25 +188,32 @@ impl Recorder {
         self.call("start-recording");
     }
 
-    /// Stops recording and answers what each DynamoDB call recorded since `start` needed, on `table`.
-    fn stop(&self, table: &str) -> Vec<Call> {
+    /// Stops recording and answers every request recorded since `start`.
+    fn stop_all(&self) -> Vec<Json> {
         self.call("stop-recording");
         let recording = self.call("download-recording");
         recording
             .lines()
             .filter(|line| !line.trim().is_empty())
-            .flat_map(|line| {
-                let entry: Json = serde_json::from_str(line).expect("a recorded request is JSON");
-                needs(&entry, table)
-            })
+            .map(|line| serde_json::from_str(line).expect("a recorded request is JSON"))
+            .collect()
+    }
+
+    /// Stops recording and answers what each DynamoDB call recorded since `start` needed, on `table`.
+    fn stop(&self, table: &str) -> Vec<Call> {
+        self.stop_all()
+            .iter()
+            .flat_map(|entry| needs(entry, table))
             .collect()
     }
 }
 
-/// What one recorded request needs from IAM, if it was a DynamoDB call on `table`. A transaction needs, for each
-/// of its items, the action of that item (IAM checks a transaction's Put as `dynamodb:PutItem`, and so on).
-fn needs(entry: &Json, table: &str) -> Vec<Call> {
-    let target = entry["headers"]
+/// moto has one recorder: the tests that use it take turns.
+static RECORDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A recorded request's `X-Amz-Target` header (`DynamoDB_20120810.GetItem`, `secretsmanager.GetSecretValue`).
+fn target(entry: &Json) -> &str {
+    entry["headers"]
         .as_object()
         .and_then(|headers| {
             headers
@@ -211,16 +221,26 @@ fn needs(entry: &Json, table: &str) -> Vec<Call> {
                 .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
         })
         .and_then(|(_, value)| value.as_str())
-        .unwrap_or_default();
-    let Some(operation) = target.strip_prefix("DynamoDB_20120810.") else {
-        return vec![];
-    };
+        .unwrap_or_default()
+}
+
+/// A recorded request's JSON body.
+fn body(entry: &Json) -> Json {
     let body = match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
         (Some(body), Some(true)) => BASE64.decode(body).expect("a base64 body"),
         (Some(body), _) => body.as_bytes().to_vec(),
         (None, _) => vec![],
     };
-    let body: Json = serde_json::from_slice(&body).unwrap_or(Json::Null);
+    serde_json::from_slice(&body).unwrap_or(Json::Null)
+}
+
+/// What one recorded request needs from IAM, if it was a DynamoDB call on `table`. A transaction needs, for each
+/// of its items, the action of that item (IAM checks a transaction's Put as `dynamodb:PutItem`, and so on).
+fn needs(entry: &Json, table: &str) -> Vec<Call> {
+    let Some(operation) = target(entry).strip_prefix("DynamoDB_20120810.") else {
+        return vec![];
+    };
+    let body = body(entry);
     let key_of = |item: &Json| item["pk"]["S"].as_str().unwrap_or("*").to_owned();
     let on_table = |request: &Json| request["TableName"].as_str() == Some(table);
     match operation {
@@ -476,6 +496,7 @@ async fn expire_source_counter(app: &vimcar_tests::TestApp, table: &str, usernam
 
 #[tokio::test]
 async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_used() {
+    let _turn = RECORDING.lock().await;
     let table = TestTable::create(&endpoint()).await;
     let name = table.users.table().to_owned();
     let users: Users = Arc::new(table.users.clone());
@@ -753,6 +774,13 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
     assert_least_privilege("delete-account", &calls);
     checked.insert("delete-account");
 
+    // jwks: a table-less function (its registry entry lists no DynamoDB action), whose role grants none.
+    assert!(
+        allowed("jwks").is_empty(),
+        "jwks reads no table, and its role in template.yaml may not either"
+    );
+    checked.insert("jwks");
+
     let registered: BTreeSet<&str> = vimcar::routes::FUNCTIONS
         .iter()
         .map(|function| function.name)
@@ -761,4 +789,128 @@ async fn every_dynamodb_call_each_function_makes_is_allowed_and_every_grant_is_u
         checked, registered,
         "every function of the registry has its calls checked here (CONTRIBUTING.md, \"Adding a route\")"
     );
+}
+
+/// The secrets each function reads from Secrets Manager at start-up (`keys::load`, as `routes::serve` calls it),
+/// configured from its environment in template.yaml under each algorithm, are exactly what its role there may read.
+/// moto serves the template's three secrets under fresh names; the recorder sees every GetSecretValue.
+#[tokio::test]
+async fn every_secret_each_function_reads_at_start_up_is_granted_and_every_grant_is_read() {
+    use super::secrets::{MODES, environment, granted_secrets, secret_resources};
+    use vimcar::keys::{KeyRecord, KeySet, Secrets};
+
+    let _turn = RECORDING.lock().await;
+    let secrets = Secrets::connect(Some(&endpoint()))
+        .await
+        .expect("a Secrets Manager client for moto");
+    let now = chrono::Utc::now();
+    let signers = KeySet {
+        keys: vec![KeyRecord::generate(now, now)],
+    };
+    let run = uuid::Uuid::now_v7();
+    // The template's secrets by logical id, each with the name it gets on moto and its value.
+    let values = [
+        (
+            "SigningSecret",
+            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01".to_owned(),
+        ),
+        (
+            "JwtSigningKeys",
+            serde_json::to_string(&signers).expect("a key set is JSON"),
+        ),
+        (
+            "JwtPublicKeys",
+            serde_json::to_string(&signers.public()).expect("a key set is JSON"),
+        ),
+    ];
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for (logical, value) in values {
+        let name = format!("{logical}-{run}");
+        secrets
+            .create(&name, &value)
+            .await
+            .unwrap_or_else(|e| panic!("storing {name} on moto: {e:#}"));
+        names.insert(logical.to_owned(), name);
+    }
+    assert_eq!(
+        names.keys().cloned().collect::<BTreeSet<_>>(),
+        secret_resources(),
+        "the template's secrets are the three this test stores"
+    );
+    let logical_of = |name: &str| {
+        names
+            .iter()
+            .find(|(_, stored)| stored.as_str() == name)
+            .map(|(logical, _)| logical.clone())
+    };
+
+    for mode in MODES {
+        for function in vimcar::routes::FUNCTIONS {
+            let binary = function.name;
+            // The token variables as the template sets them: each !Ref to a secret replaced by its name on moto, to
+            // JwtAlgorithm and JwtAcceptHs256 by the mode's values.
+            let variables: BTreeMap<String, String> = environment(binary, mode)
+                .into_iter()
+                .filter_map(|(variable, value)| {
+                    let value = match &value {
+                        Yaml::Tagged(tagged) if tagged.tag == "Ref" => {
+                            let target = tagged.value.as_str()?;
+                            match mode.parameter(target) {
+                                Some(parameter) => parameter.as_str()?.to_owned(),
+                                None => names.get(target)?.clone(),
+                            }
+                        }
+                        Yaml::String(text) => text.clone(),
+                        Yaml::Number(number) => number.to_string(),
+                        _ => return None,
+                    };
+                    Some((variable, value))
+                })
+                .chain([("SECRETS_MANAGER_ENDPOINT".to_owned(), endpoint())])
+                .collect();
+            let config =
+                vimcar::config::TokenConfig::from_lookup(|name| variables.get(name).cloned())
+                    .unwrap_or_else(|e| {
+                        panic!("{binary} ({mode:?}): its environment is refused: {e}")
+                    });
+
+            recorder_start();
+            let loaded = vimcar::keys::load(&config, function.keys).await;
+            let recorded = Recorder::new().stop_all();
+            if let Err(e) = loaded {
+                panic!(
+                    "{binary} ({mode:?}) does not start with its environment in template.yaml: {e:#}"
+                );
+            }
+            let read: BTreeSet<String> = recorded
+                .iter()
+                .filter(|entry| target(entry).starts_with("secretsmanager."))
+                .map(|entry| {
+                    assert_eq!(
+                        target(entry),
+                        "secretsmanager.GetSecretValue",
+                        "{binary} ({mode:?}) only reads secrets at start-up"
+                    );
+                    let id = body(entry)["SecretId"]
+                        .as_str()
+                        .expect("GetSecretValue names a SecretId")
+                        .to_owned();
+                    logical_of(&id).unwrap_or_else(|| {
+                        panic!("{binary} ({mode:?}) read {id}, which is none of the stack's")
+                    })
+                })
+                .collect();
+            assert_eq!(
+                read,
+                granted_secrets(binary, mode),
+                "{binary} ({mode:?}): the secrets it reads at start-up (left) are not the ones its role in \
+                 template.yaml may read (right, secretsmanager:GetSecretValue)"
+            );
+        }
+    }
+}
+
+/// Starts a fresh recording.
+fn recorder_start() {
+    Recorder::new().start();
 }

@@ -1,8 +1,8 @@
 //! The registry (`vimcar::routes::FUNCTIONS`, in shared/src/routes.rs) is the one place each function's name, routes,
-//! handler, DynamoDB actions, memory and timeout are written. Everything that repeats them is held to it here, so
+//! handler, DynamoDB actions, signing material (`keys`), memory and timeout are written. Everything that repeats them is held to it here, so
 //! none can change alone: the packages under `functions/` (what gets built), the `cargo lambda watch` router in the
 //! workspace `Cargo.toml` (what `make dev` and the end-to-end test serve), `template.yaml`'s functions (what
-//! deploys: code, memory, timeout, routes and DynamoDB actions) and `openapi.yaml`'s operations (what is promised).
+//! deploys: code, memory, timeout, routes, DynamoDB actions, and the secrets each function is told of and may read) and `openapi.yaml`'s operations (what is promised).
 //! A failure names the copy that differs: edit shared/src/routes.rs first, then the copy.
 
 use std::collections::BTreeSet;
@@ -191,6 +191,8 @@ fn the_registry_serves_the_api_contract_of_the_readme() {
         ("GET", "/api/users/{id}", "get-user"),
         ("POST", "/api/users/me/password", "change-password"),
         ("DELETE", "/api/users/me", "delete-account"),
+        ("GET", "/.well-known/jwks.json", "jwks"),
+        ("GET", "/.well-known/openid-configuration", "jwks"),
     ]
     .into_iter()
     .map(|(method, path, function)| (method.into(), path.into(), function.into()))
@@ -368,5 +370,82 @@ fn every_function_is_a_prebuilt_arm64_bootstrap_on_the_custom_runtime() {
             "{id}: Metadata.SkipBuild"
         );
         deployed_binary(&id, &function);
+    }
+}
+
+#[test]
+fn each_function_is_told_of_and_may_read_exactly_the_secrets_its_keys_use_under_each_algorithm() {
+    use super::secrets::{MODES, expected_secrets, granted_secrets, named_secrets};
+    for mode in MODES {
+        for function in FUNCTIONS {
+            let name = function.name;
+            let expected = expected_secrets(function, mode);
+            assert_eq!(
+                named_secrets(name, mode),
+                expected,
+                "{name} ({mode:?}): the secret ids in its environment in template.yaml are not what its keys in \
+                 {REGISTRY} use: edit its Environment (an !If on the algorithm's condition where it depends on it)"
+            );
+            let granted: BTreeSet<String> = expected.into_values().collect();
+            assert_eq!(
+                granted_secrets(name, mode),
+                granted,
+                "{name} ({mode:?}): the secrets its role may read (secretsmanager:GetSecretValue) in template.yaml \
+                 are not the ones its keys in {REGISTRY} use: edit its Policies"
+            );
+        }
+    }
+    // What the template promises in its comments, in the registry's terms.
+    let hs256 = MODES[0];
+    let es256 = MODES[1];
+    assert!(
+        named_secrets("register", hs256).is_empty() && named_secrets("register", es256).is_empty(),
+        "register reads no secret"
+    );
+    assert_eq!(
+        granted_secrets("me", es256),
+        BTreeSet::from(["JwtPublicKeys".to_owned()]),
+        "with ES256 a verifier reads the public keys only"
+    );
+    assert!(
+        granted_secrets("jwks", hs256).is_empty(),
+        "with HS256 the JWKS function reads nothing"
+    );
+}
+
+#[test]
+fn no_function_environment_holds_signing_material() {
+    use super::secrets::{MODES, SECRET_ID_VARS, environment};
+    // Whoever may call lambda:GetFunctionConfiguration reads these variables: they name secrets, never hold one.
+    const MATERIAL: [&str; 2] = ["VIMCAR_SECRET", "JWT_KEYS_FILE"];
+    for mode in MODES {
+        for function in FUNCTIONS {
+            let name = function.name;
+            for (variable, value) in environment(name, mode) {
+                assert!(
+                    !MATERIAL.contains(&variable.as_str()),
+                    "{name} ({mode:?}): {variable} in template.yaml puts signing material into the Lambda \
+                     configuration; name a secret with VIMCAR_SECRET_ID / JWT_*_KEYS_ID instead"
+                );
+                let text = serde_yaml_ng::to_string(&value).expect("a value serialises");
+                assert!(
+                    !text.contains("resolve:secretsmanager") && !text.contains("resolve:ssm"),
+                    "{name} ({mode:?}): {variable} is a dynamic reference, which CloudFormation replaces with the \
+                     secret's value in the configuration"
+                );
+                assert!(
+                    !text.contains("\"d\"") && !text.contains("\"keys\""),
+                    "{name} ({mode:?}): {variable} holds what looks like a key set: {text}"
+                );
+                if SECRET_ID_VARS.contains(&variable.as_str()) {
+                    continue;
+                }
+                assert!(
+                    !variable.contains("SECRET") && !variable.contains("KEY"),
+                    "{name} ({mode:?}): {variable} looks like signing material; only {SECRET_ID_VARS:?} name \
+                     secrets"
+                );
+            }
+        }
     }
 }

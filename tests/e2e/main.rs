@@ -414,6 +414,9 @@ fn the_readme_flow_works_over_http_on_sqlite() {
             ("SQLITE_PATH", db.to_str().unwrap()),
         ],
     );
+    // HS256 keys are never published: the JWKS is empty, and says so for as long as a JWKS may be cached.
+    let jwks = get_jwks(&server.base_url());
+    assert_eq!(jwks.body, json!({"keys": []}));
     drop(server);
     assert!(db.exists(), "SQLITE_PATH reached the functions");
     let _ = std::fs::remove_dir_all(dir);
@@ -550,6 +553,197 @@ fn a_function_refuses_to_start_without_a_usable_secret() {
         assert!(!output.status.success(), "{printed}");
         assert!(printed.contains(message), "{printed}");
     }
+}
+
+/// `GET /.well-known/jwks.json`, checked for what every answer carries: a 200, JSON, and the cache lifetime the
+/// README promises.
+fn get_jwks(base: &str) -> Answer {
+    let jwks = answer(client().get(format!("{base}/.well-known/jwks.json")).call());
+    assert_eq!(jwks.status, 200, "{}", jwks.body);
+    assert_eq!(jwks.headers["cache-control"], "public, max-age=600");
+    assert!(
+        jwks.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"),
+        "{:?}",
+        jwks.headers
+    );
+    jwks
+}
+
+/// The README's PyJWT check: what another service runs to verify a vimcar token.
+const PYJWT_VERIFY: &str = include_str!("pyjwt_verify.py");
+
+/// The README's "Tokens other services can verify" with `JWT_ALGORITHM=ES256`: a key file made with `vimcar-admin
+/// keys rotate`, a token from `POST /auth`, verified by PyJWT's `PyJWKClient` against the served JWKS (found through
+/// the discovery document), as the README's snippet does.
+#[test]
+fn es256_tokens_verify_with_pyjwt_against_the_served_jwks() {
+    let dir = tempfile_dir();
+    let db = dir.join("e2e.db");
+    let keys_file = dir.join("keys.json");
+    let env = [
+        ("USERS_BACKEND", "sqlite"),
+        ("SQLITE_PATH", db.to_str().unwrap()),
+        ("VIMCAR_SECRET", SECRET),
+        ("JWT_ALGORITHM", "ES256"),
+        ("JWT_KEYS_FILE", keys_file.to_str().unwrap()),
+    ];
+    // The key, as `make dev` makes it: with no current key, the first one signs at once.
+    let mut rotate = vimcar_tests::server::cargo();
+    rotate
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "vimcar-admin",
+            "--",
+            "keys",
+            "rotate",
+        ])
+        .current_dir(vimcar_tests::server::workspace_root())
+        .envs(env);
+    let output = rotate.output().expect("cargo runs vimcar-admin");
+    assert!(
+        output.status.success(),
+        "keys rotate: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&keys_file).unwrap()).unwrap();
+    let kid = file["keys"][0]["kid"].as_str().unwrap().to_owned();
+
+    let server = LambdaWatch::start(&env);
+    let base = server.base_url();
+    let agent = client();
+    let created = post(
+        &agent,
+        &format!("{base}/api/users"),
+        &json!({"username": "foo", "password": STRONG_PASSWORD, "email": "foo@bar.com"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let login = tokens(&post(
+        &agent,
+        &format!("{base}/auth"),
+        &json!({"username": "foo", "password": STRONG_PASSWORD}),
+    ));
+
+    // The JWKS publishes the key that signed, public parts only.
+    let jwks = get_jwks(&base);
+    let keys = jwks.body["keys"].as_array().expect("a list of keys");
+    assert_eq!(keys.len(), 1, "{}", jwks.body);
+    assert_eq!(keys[0]["kid"], kid.as_str());
+    for (member, value) in [
+        ("kty", "EC"),
+        ("crv", "P-256"),
+        ("alg", "ES256"),
+        ("use", "sig"),
+    ] {
+        assert_eq!(keys[0][member], value, "{}", jwks.body);
+    }
+    assert!(
+        keys[0].get("d").is_none(),
+        "the JWKS holds no private key: {}",
+        jwks.body
+    );
+
+    // The discovery document names the issuer and a JWKS that answers the same.
+    let discovery = answer(
+        agent
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .call(),
+    );
+    assert_eq!(discovery.status, 200, "{}", discovery.body);
+    assert_eq!(discovery.body["issuer"], "vimcar");
+    let jwks_uri = discovery.body["jwks_uri"].as_str().unwrap().to_owned();
+    assert_eq!(jwks_uri, format!("{base}/.well-known/jwks.json"));
+    let fetched = answer(agent.get(&jwks_uri).call());
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.body, jwks.body);
+
+    // A real client: PyJWT (infra/requirements.txt) with the script the README shows.
+    let readme =
+        std::fs::read_to_string(vimcar_tests::server::workspace_root().join("README.md")).unwrap();
+    let snippet = PYJWT_VERIFY
+        .split_once("\"\"\"\n\n")
+        .map_or(PYJWT_VERIFY, |(_, code)| code);
+    assert!(
+        readme.contains(snippet.trim()),
+        "the README shows the PyJWT check tests/e2e/pyjwt_verify.py runs, as it is"
+    );
+    let script = dir.join("pyjwt_verify.py");
+    std::fs::write(&script, PYJWT_VERIFY).unwrap();
+    let python = vimcar_tests::server::workspace_root().join(".venv/bin/python");
+    let verified = std::process::Command::new(&python)
+        .arg(&script)
+        .args([&jwks_uri, &login.access, "vimcar"])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (run `make tools`)", python.display()));
+    assert!(
+        verified.status.success(),
+        "PyJWT refused the token: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let claims: Value = serde_json::from_slice(&verified.stdout).expect("the claims, as JSON");
+    assert_eq!(claims["sub"], id.as_str());
+    assert_eq!(claims["aud"], "vimcar-api");
+
+    // And it refuses what it should: the same token with one character of its signature changed (one in the
+    // middle: the last one carries padding bits).
+    let at = login.access.len() - 10;
+    let changed = if &login.access[at..=at] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let forged = format!(
+        "{}{changed}{}",
+        &login.access[..at],
+        &login.access[at + 1..]
+    );
+    let refused = std::process::Command::new(&python)
+        .arg(&script)
+        .args([&jwks_uri, &forged, "vimcar"])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "PyJWT accepted a forged signature"
+    );
+
+    // And with Rust's jsonwebtoken, as the README's snippet does.
+    let claims = verify_with_jsonwebtoken(&login.access, &jwks_uri)
+        .expect("jsonwebtoken verifies the token");
+    assert_eq!(claims["sub"], id.as_str());
+    assert!(
+        verify_with_jsonwebtoken(&forged, &jwks_uri).is_err(),
+        "jsonwebtoken accepted a forged signature"
+    );
+
+    // The API itself takes the ES256 token.
+    assert_eq!(list(&agent, &base, &login.access).status, 200);
+    drop(server);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The README's Rust snippet ("Tokens other services can verify"), as it is there.
+fn verify_with_jsonwebtoken(token: &str, jwks_url: &str) -> anyhow::Result<serde_json::Value> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
+    // Cache the set for its max-age (600 s), and fetch it again when a token names a kid it does not hold.
+    let jwks: JwkSet = ureq::get(jwks_url).call()?.body_mut().read_json()?;
+    let kid = decode_header(token)?
+        .kid
+        .ok_or_else(|| anyhow::anyhow!("no kid"))?;
+    let jwk = jwks
+        .find(&kid)
+        .ok_or_else(|| anyhow::anyhow!("unknown kid {kid}"))?;
+    let key = DecodingKey::from_jwk(jwk)?;
+    let mut validation = Validation::new(Algorithm::ES256); // never the token's own `alg`
+    validation.set_audience(&["vimcar-api"]);
+    validation.set_issuer(&["vimcar"]);
+    validation.set_required_spec_claims(&["exp", "iat", "sub", "aud", "iss"]);
+    Ok(decode::<serde_json::Value>(token, &key, &validation)?.claims)
 }
 
 /// A fresh directory under the system temp dir.

@@ -116,6 +116,7 @@ pub struct Events {
     get_user: Value,
     change_password: Value,
     delete_account: Value,
+    jwks: Value,
     /// Distinguishes this harness run's usernames from any earlier run's on the same table.
     nonce: String,
     sequence: u64,
@@ -156,6 +157,7 @@ impl Events {
             delete_account: parse(include_str!(
                 "../../../../tests/fixtures/delete-account.json"
             ))?,
+            jwks: parse(include_str!("../../../../tests/fixtures/jwks.json"))?,
             nonce: nonce.to_owned(),
             sequence: 0,
             login: login.to_owned(),
@@ -262,6 +264,9 @@ impl Events {
                 &with_body(&self.delete_account, &json!({ "password": PASSWORD })),
                 &token,
             )
+        } else if name == routes::JWKS.name {
+            // GET /.well-known/jwks.json: no token, no body.
+            self.jwks.clone()
         } else {
             return Err(format!(
                 "no event for {name}: add one, from a fixture in tests/fixtures, to bench/src/bin/coldstart/events.rs"

@@ -32,7 +32,7 @@ pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 const SECRET: &str = "coldstart-benchmark-secret-0123456789abcdef";
 
 const USAGE: &str = "usage: coldstart [--runs N] [--warm N] [--out FILE] [--admin PATH] [--table NAME] [--env NAME=VALUE]...
-                 BOOTSTRAP...
+                 [--unset NAME]... BOOTSTRAP...
 
 Each BOOTSTRAP is a release build of a function of vimcar::routes::FUNCTIONS (named as its package, or
 .../<name>/bootstrap). DynamoDB comes
@@ -44,7 +44,8 @@ from DYNAMODB_ENDPOINT (run under infra/with-moto).
   --admin PATH  the vimcar-admin command that creates the table and the login user (default target/debug/vimcar-admin)
   --table NAME  DynamoDB table for the functions but register (default vimcar-coldstart); each register run gets an empty
                 table NAME-<nonce>-register-<run>
-  --env NAME=VALUE  one more variable for the bootstraps, or a different value (e.g. MALLOC_ARENA_MAX=2)";
+  --env NAME=VALUE  one more variable for the bootstraps, or a different value (e.g. MALLOC_ARENA_MAX=2)
+  --unset NAME  a variable the bootstraps do not get (e.g. VIMCAR_SECRET, with --env VIMCAR_SECRET_ID=...)";
 
 struct Options {
     bootstraps: Vec<PathBuf>,
@@ -55,6 +56,8 @@ struct Options {
     table: String,
     /// Added to (or replacing) the bootstraps' environment.
     env: Vec<(String, String)>,
+    /// Removed from the bootstraps' environment.
+    unset: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -132,7 +135,9 @@ fn run() -> Result<()> {
                 storage.clone()
             };
             let mut env = bootstrap_env(*function, bootstrap, &api, &storage);
-            env.retain(|(name, _)| options.env.iter().all(|(extra, _)| extra != name));
+            env.retain(|(name, _)| {
+                options.env.iter().all(|(extra, _)| extra != name) && !options.unset.contains(name)
+            });
             env.extend_from_slice(&options.env);
             let sample = cold_start(&api, *function, bootstrap, &env, options.warm, &mut events)
                 .map_err(|e| format!("{} run {run}: {e}", function.name()))?;
@@ -182,6 +187,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options> {
         admin: PathBuf::from("target/debug/vimcar-admin"),
         table: "vimcar-coldstart".to_owned(),
         env: Vec::new(),
+        unset: Vec::new(),
     };
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -201,6 +207,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options> {
                     .ok_or_else(|| format!("--env wants NAME=VALUE, not {pair}"))?;
                 options.env.push((name.to_owned(), value.to_owned()));
             }
+            "--unset" => options.unset.push(value()?),
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with('-') => {
                 return Err(format!("unknown option {flag}\n\n{USAGE}").into());
@@ -287,6 +294,8 @@ mod tests {
             (3, 4, 2)
         );
         assert_eq!(parsed.out, Some(PathBuf::from("x.md")));
+        let parsed = options("--unset VIMCAR_SECRET --env VIMCAR_SECRET_ID=s auth").unwrap();
+        assert_eq!(parsed.unset, ["VIMCAR_SECRET"]);
     }
 
     #[test]
@@ -295,5 +304,6 @@ mod tests {
         assert!(options("--runs 3").is_err());
         assert!(options("--warm 1 auth").is_err());
         assert!(options("--env A auth").is_err());
+        assert!(options("--unset").is_err());
     }
 }
