@@ -95,27 +95,31 @@ pub async fn load(config: &TokenConfig, uses: KeyUse) -> anyhow::Result<Material
     } else {
         None
     };
-    let secret = if uses.needs_secret(config) {
-        Some(load_secret(config, secrets.as_ref()).await?)
-    } else {
-        None
+    // The HMAC secret and the key set are two Secrets Manager reads: made at once, a cold start waits for one
+    // round trip rather than two.
+    let secret = async {
+        if uses.needs_secret(config) {
+            load_secret(config, secrets.as_ref()).await.map(Some)
+        } else {
+            Ok(None)
+        }
     };
-    let ring = match config.algorithm {
-        JwtAlgorithm::Es256 if uses.sign || uses.verify || uses.publish => Some(
-            KeyRing::load(
-                config.keys.as_ref().ok_or(ConfigError::Missing {
+    let ring = async {
+        match config.algorithm {
+            JwtAlgorithm::Es256 if uses.sign || uses.verify || uses.publish => {
+                let at = config.keys.as_ref().ok_or(ConfigError::Missing {
                     name: "JWT_KEYS_FILE",
                     hint: "JWT_ALGORITHM=ES256 needs a key set: JWT_KEYS_FILE on a laptop (`make dev` makes one), \
                            or JWT_SIGNING_KEYS_ID and JWT_PUBLIC_KEYS_ID in Secrets Manager",
-                })?,
-                uses.sign,
-                secrets,
-                config.keys_refresh,
-            )
-            .await?,
-        ),
-        _ => None,
+                })?;
+                KeyRing::load(at, uses.sign, secrets.clone(), config.keys_refresh)
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
     };
+    let (secret, ring) = tokio::try_join!(secret, ring)?;
     let tokens = Tokens::new(config, hmac_for(config, secret.as_ref()), ring);
     Ok(Material { secret, tokens })
 }
