@@ -12,7 +12,8 @@ use vimcar::login_attempts::throttle::{FREE_FAILURES, Source};
 use vimcar::login_attempts::{AttemptKey, Expiry};
 use vimcar::users::Username;
 use vimcar_tests::requests::{
-    assert_problem, get_with_token, header, json, json_with_token, post_json, post_raw, request,
+    assert_problem, field_names, get_with_token, header, json, json_with_token, post_json,
+    post_raw, request,
 };
 use vimcar_tests::{STRONG_PASSWORD, TestApp, TokenPair, Users, config};
 
@@ -378,13 +379,7 @@ async fn a_password_change_answers_a_new_pair_and_ends_every_session_before_it(u
         .await;
     assert_eq!(header(&response, "cache-control"), "no-store");
     let body = json(&response);
-    let mut fields: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    fields.sort();
+    let fields = field_names(&body);
     assert_eq!(
         fields,
         [

@@ -13,7 +13,7 @@ use vimcar_tests::counting::CountingUsers;
 use vimcar_tests::imports::{
     TEST_BCRYPT_COST, bcrypt_hash, import_user, imported_account, stored_hash, stored_scheme,
 };
-use vimcar_tests::requests::{json, post_json};
+use vimcar_tests::requests::{field_names, json, post_json};
 use vimcar_tests::{STRONG_PASSWORD, TestApp, TokenPair};
 
 use super::Users;
@@ -34,13 +34,7 @@ async fn logged_in(app: &TestApp, username: &str, password: &str) -> Value {
     let response = log_in(app, login(username, password)).await;
     assert_eq!(response.status(), 200, "{}", json(&response));
     let body = json(&response);
-    let mut fields: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    fields.sort();
+    let fields = field_names(&body);
     assert_eq!(
         fields,
         [

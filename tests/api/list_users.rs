@@ -6,7 +6,7 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
 use vimcar::handlers::list_users;
 use vimcar::users::User;
-use vimcar_tests::requests::{get_with_token, header, json, request};
+use vimcar_tests::requests::{field_names, get_with_token, header, json, request};
 use vimcar_tests::{SECRET, TestApp, user};
 
 use super::Users;
@@ -51,13 +51,7 @@ async fn a_token_holder_sees_every_user_without_secrets(app: TestApp) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["username"], "alice");
     assert_eq!(listed[0]["email"], "alice@example.com");
-    let mut keys: Vec<&str> = listed[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
+    let keys = field_names(&listed[0]);
     assert_eq!(keys, ["created_at", "email", "id", "username"]);
 }
 

@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 use vimcar::handlers::register;
-use vimcar_tests::requests::{header, json, post_json, post_raw, request};
+use vimcar_tests::requests::{field_names, header, json, post_json, post_raw, request};
 use vimcar_tests::{STRONG_PASSWORD, TestApp};
 
 use super::Users;
@@ -38,13 +38,7 @@ async fn a_registration_answers_201_with_the_user_and_its_location(app: TestApp)
     let created =
         chrono::DateTime::parse_from_rfc3339(body["created_at"].as_str().unwrap()).unwrap();
     assert!((chrono::Utc::now() - created.to_utc()).num_seconds().abs() < 60);
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort();
+    let keys = field_names(&body);
     assert_eq!(keys, ["created_at", "email", "id", "username"]);
 }
 

@@ -16,7 +16,9 @@ use vimcar::handlers::{list_users, log_in, log_out, refresh};
 use vimcar::sessions::refresh_token::PREFIX;
 use vimcar::sessions::{MAX_SESSIONS_PER_USER, RefreshToken, SessionPolicy};
 use vimcar::users::Username;
-use vimcar_tests::requests::{assert_problem, get_with_token, header, json, post_json, post_raw};
+use vimcar_tests::requests::{
+    assert_problem, field_names, get_with_token, header, json, post_json, post_raw,
+};
 use vimcar_tests::{SECRET, STRONG_PASSWORD, TestApp, TokenPair, config};
 
 const SESSION_ENDED: &str = "/problems/session-ended";
@@ -76,13 +78,7 @@ async fn a_refresh_answers_a_new_refresh_token_and_a_working_access_token(app: T
 
     assert_eq!(header(&response, "cache-control"), "no-store");
     let body = json(&response);
-    let mut fields: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
-    fields.sort();
+    let fields = field_names(&body);
     assert_eq!(
         fields,
         [

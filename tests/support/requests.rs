@@ -100,6 +100,18 @@ pub fn assert_problem(response: &Response<Body>, status: u16, kind: &str, detail
 }
 
 /// The response body as JSON.
+/// The names of a JSON object's fields, sorted: what a test compares an answer's shape with.
+pub fn field_names(value: &serde_json::Value) -> Vec<&str> {
+    let mut names: Vec<&str> = value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 pub fn json(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|e| {
         panic!(

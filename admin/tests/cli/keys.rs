@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use vimcar::keys::{KeySet, Secrets};
+use vimcar_tests::requests::field_names;
 
 use super::{Scratch, run_with, stderr, stdout};
 
@@ -62,19 +63,7 @@ fn rotate_twice_and_list(env: &[(&str, &str)], read: impl Fn() -> KeySet) {
     let second = rotated(env, &[]);
     assert_ne!(second, first);
     let lines = listed(env);
-    let fields: Vec<Vec<&str>> = lines
-        .iter()
-        .map(|line| {
-            let mut names: Vec<&str> = line
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
-            names.sort();
-            names
-        })
-        .collect();
+    let fields: Vec<Vec<&str>> = lines.iter().map(field_names).collect();
     for names in &fields {
         assert_eq!(
             names,

@@ -11,6 +11,7 @@ use vimcar::passwords::{PasswordHasher, Verification};
 use vimcar::sessions::{Session, SessionStore};
 use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
+use vimcar_tests::requests::field_names;
 
 mod import;
 mod keys;
@@ -618,12 +619,7 @@ async fn sessions_lists_a_users_sessions_and_logout_ends_them_all() {
     assert_eq!(lines.len(), 2);
     for line in &lines {
         assert_eq!(line["live"], true);
-        let fields: Vec<&str> = line
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let fields = field_names(line);
         assert_eq!(
             fields,
             [
@@ -883,13 +879,7 @@ fn list_shows_who_is_an_admin_and_lists_only_admins_with_admins() {
         text.lines()
             .map(|line| {
                 let user: serde_json::Value = serde_json::from_str(line).unwrap();
-                let mut keys: Vec<&str> = user
-                    .as_object()
-                    .unwrap()
-                    .keys()
-                    .map(String::as_str)
-                    .collect();
-                keys.sort();
+                let keys = field_names(&user);
                 assert_eq!(keys, ["created_at", "email", "id", "is_admin", "username"]);
                 (
                     user["username"].as_str().unwrap().to_owned(),
