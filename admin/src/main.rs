@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use vimcar::accounts;
+use vimcar::events::{Event, Events, Kind, Origin};
 use vimcar::passwords::PasswordHasher;
 use vimcar::sessions::SessionStore;
 use vimcar::users::{
@@ -192,7 +193,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 dry_run,
                 report,
             };
-            import::flask(&*users, &*opened.imports, &options).await?;
+            import::flask(&*users, &*opened.imports, &options, &events()).await?;
         }
         Command::Users(UsersCommand::List { json, admins }) => list(&users, json, admins).await?,
         Command::Users(UsersCommand::Show { username, json }) => {
@@ -200,10 +201,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             show(&*users, &*sessions, user, json).await?;
         }
         Command::Users(UsersCommand::GrantAdmin { username }) => {
-            set_admin(&*users, &username, true).await?;
+            set_admin(&*users, &username, true, &events()).await?;
         }
         Command::Users(UsersCommand::RevokeAdmin { username }) => {
-            set_admin(&*users, &username, false).await?;
+            set_admin(&*users, &username, false, &events()).await?;
         }
         Command::Users(UsersCommand::Create {
             username,
@@ -460,8 +461,23 @@ async fn show(
     Ok(())
 }
 
-/// Grants or revokes the admin flag of the user named `raw`, saying what changed.
-async fn set_admin(users: &dyn UserStore, raw: &str, is_admin: bool) -> anyhow::Result<()> {
+/// Where the security events of a command go: standard error, one JSON line each (standard output is the command's
+/// result). They count in no metric, so the namespace is never written.
+fn events() -> Events {
+    Events::new(
+        vimcar::events::DEFAULT_NAMESPACE,
+        Arc::new(vimcar::events::Stderr),
+    )
+}
+
+/// Grants or revokes the admin flag of the user named `raw`, saying what changed, and records it (`admin.granted`,
+/// `admin.revoked`, with `changed` false when the flag already was as asked).
+async fn set_admin(
+    users: &dyn UserStore,
+    raw: &str,
+    is_admin: bool,
+    events: &Events,
+) -> anyhow::Result<()> {
     let user = existing_user(users, raw).await?;
     let name = escape(user.username.as_str());
     let was_admin = users
@@ -472,6 +488,17 @@ async fn set_admin(users: &dyn UserStore, raw: &str, is_admin: bool) -> anyhow::
     if !users.set_admin(&user.username, is_admin).await? {
         bail!("there is no user named {name}");
     }
+    let kind = if is_admin {
+        Kind::AdminGranted
+    } else {
+        Kind::AdminRevoked
+    };
+    events.record(
+        &Origin::admin(),
+        Event::new(kind)
+            .user(user.id)
+            .with("changed", was_admin != is_admin),
+    );
     match (was_admin, is_admin) {
         (true, true) => println!("{name} is already an administrator"),
         (false, true) => println!("{name} is now an administrator, from its next request"),

@@ -165,6 +165,8 @@ pub struct Config {
     pub tokens: TokenConfig,
     pub sessions: SessionPolicy,
     pub listing: ListingPolicy,
+    /// The CloudWatch namespace of the security events' metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
 }
 
 impl Config {
@@ -180,8 +182,31 @@ impl Config {
             tokens: TokenConfig::from_lookup(&lookup)?,
             sessions: session_policy(&lookup)?,
             listing: ListingPolicy::from_lookup(&lookup)?,
+            metrics_namespace: metrics_namespace(&lookup)?,
         })
     }
+}
+
+/// `METRICS_NAMESPACE`, or [`crate::events::DEFAULT_NAMESPACE`]: what CloudWatch accepts as a namespace (1 to 255
+/// ASCII characters, not starting with `AWS/`, which is AWS's own).
+fn metrics_namespace(lookup: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let Some(namespace) = lookup("METRICS_NAMESPACE") else {
+        return Ok(crate::events::DEFAULT_NAMESPACE.to_owned());
+    };
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name: "METRICS_NAMESPACE",
+        reason: reason.to_owned(),
+    };
+    if namespace.is_empty() || namespace.len() > 255 {
+        return Err(invalid("expected 1 to 255 characters"));
+    }
+    if !namespace.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(invalid("expected printable ASCII characters"));
+    }
+    if namespace.starts_with("AWS/") {
+        return Err(invalid("namespaces starting with AWS/ are AWS's own"));
+    }
+    Ok(namespace)
 }
 
 impl StorageConfig {
@@ -578,5 +603,25 @@ mod tests {
     fn an_unknown_backend_is_refused() {
         let err = StorageConfig::from_lookup(lookup(&[("USERS_BACKEND", "postgres")])).unwrap_err();
         assert!(err.to_string().contains("USERS_BACKEND"), "{err}");
+    }
+
+    #[test]
+    fn the_metrics_namespace_defaults_to_vimcar_and_takes_a_stacks_name() {
+        let config = Config::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(config.metrics_namespace, "vimcar");
+        let config = Config::from_lookup(lookup(&[("METRICS_NAMESPACE", "vimcar/prod")])).unwrap();
+        assert_eq!(config.metrics_namespace, "vimcar/prod");
+    }
+
+    #[test]
+    fn a_metrics_namespace_cloudwatch_would_refuse_is_refused_at_start() {
+        let long = "n".repeat(256);
+        for namespace in ["", "AWS/Lambda", "vimcar\tprod", "vimcär", long.as_str()] {
+            let err = Config::from_lookup(lookup(&[("METRICS_NAMESPACE", namespace)])).unwrap_err();
+            assert!(
+                err.to_string().contains("METRICS_NAMESPACE"),
+                "{namespace}: {err}"
+            );
+        }
     }
 }

@@ -72,6 +72,9 @@ impl From<accounts::Error> for ApiError {
             accounts::Error::Throttled(seconds) => Self::TooManyAttempts(seconds),
             accounts::Error::Unauthenticated(reason) => Self::Unauthorized(reason),
             accounts::Error::SessionEnded(reason) => Self::SessionEnded(reason),
+            accounts::Error::RefreshTokenReused(_) => {
+                Self::SessionEnded(accounts::REFRESH_TOKEN_REUSED)
+            }
             accounts::Error::Invalid(fields) => fields.into(),
             accounts::Error::NotFound => Self::NotFound(NO_SUCH_USER),
             accounts::Error::Forbidden(reason) => Self::Forbidden(reason),

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod handlers;
 pub mod keys;
 pub mod login_attempts;

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use secrecy::SecretString;
 
 use crate::config::{Config, ListingPolicy};
+use crate::events::{Events, Stdout};
 use crate::keys::{self, KeyUse, Material};
 use crate::login_attempts::LoginAttempts;
 use crate::login_attempts::throttle::LoginThrottle;
@@ -16,7 +17,8 @@ use crate::tokens::Tokens;
 use crate::users::UserStore;
 
 /// The application's long-lived parts: the storage ports (and their connections or SDK client), the hasher, the
-/// token keys, the refresh-token key and session timeouts, the login throttle's keys and the clock.
+/// token keys, the refresh-token key and session timeouts, the login throttle's keys, the clock, and where security
+/// events go.
 #[derive(Clone)]
 pub struct AppState {
     pub users: Arc<dyn UserStore>,
@@ -30,6 +32,8 @@ pub struct AppState {
     pub listing: ListingPolicy,
     pub throttle: LoginThrottle,
     pub clock: Clock,
+    /// Security events and their metrics: standard output, unless a test collects them (see [`crate::events`]).
+    pub events: Events,
 }
 
 impl AppState {
@@ -92,6 +96,7 @@ impl AppState {
             listing: config.listing,
             throttle: LoginThrottle::new(&secret),
             clock: Clock::system(),
+            events: Events::new(&config.metrics_namespace, Arc::new(Stdout)),
         })
     }
 }

@@ -9,6 +9,7 @@ use vimcar_tests::Users;
 
 mod account;
 mod auth;
+mod events;
 mod fixtures;
 mod imported;
 mod keys;

@@ -8,6 +8,7 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 use vimcar::AppState;
 use vimcar::config::{Config, JwtAlgorithm, KeysAt};
+use vimcar::events::{Collector, Events};
 use vimcar::keys::{KeyRecord, KeySet, KeyStatus};
 use vimcar::login_attempts::LoginAttempts;
 use vimcar::sessions::SessionStore;
@@ -105,6 +106,8 @@ pub struct TestApp {
     pub keys: Option<KeySet>,
     /// Whether it accepts HS256 tokens under the test secret: with HS256, or with ES256 and `JWT_ACCEPT_HS256`.
     pub accepts_hs256: bool,
+    /// Every security event line the application wrote (instead of standard output).
+    pub events: Arc<Collector>,
 }
 
 /// Every port of one backend.
@@ -124,8 +127,12 @@ impl TestApp {
 
     /// The application over `users` with another configuration.
     pub fn with_config(config: &Config, users: Users) -> Self {
+        let events = Arc::new(Collector::default());
+        let mut state = AppState::with_storage(config, storage(&users)).expect("the state builds");
+        state.events = Events::new(&config.metrics_namespace, events.clone());
         Self {
-            state: AppState::with_storage(config, storage(&users)).expect("the state builds"),
+            state,
+            events,
             users,
             keys: match &config.tokens.keys {
                 Some(KeysAt::Inline(set)) => Some(set.clone()),

@@ -30,6 +30,7 @@ pub fn config() -> Config {
         tokens: TokenConfig::hs256(SECRET),
         sessions: vimcar::config::DEFAULT_SESSION_POLICY,
         listing: vimcar::config::ListingPolicy::Everyone,
+        metrics_namespace: vimcar::events::DEFAULT_NAMESPACE.to_owned(),
     }
 }
 

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use indicatif::ProgressBar;
+use vimcar::events::{Event, Events, Kind, Origin};
 use vimcar::storage::StoreError;
 use vimcar::users::{ImportStore, ImportStoreExt, Imported, UniqueField, User, UserStore};
 
@@ -29,11 +30,13 @@ pub struct Options {
     pub report: Option<PathBuf>,
 }
 
-/// Imports the Flask database at `options.path` into `users`/`imports`, printing the summary on standard output.
+/// Imports the Flask database at `options.path` into `users`/`imports`, printing the summary on standard output and
+/// recording it (`import.run`, a failure when a storage error stopped it).
 pub async fn flask(
     users: &dyn UserStore,
     imports: &dyn ImportStore,
     options: &Options,
+    events: &Events,
 ) -> anyhow::Result<()> {
     let source = flask::read(&options.path)?;
     if let Some(report) = &options.report
@@ -67,6 +70,10 @@ pub async fn flask(
                 Err(error) => {
                     bar.finish_and_clear();
                     print_summary(options, &counts, total, &source, Some(row.id));
+                    events.record(
+                        &Origin::admin(),
+                        run_event(options, &counts, total).failed(),
+                    );
                     let username = candidate.account.user.username;
                     bail!(
                         "stopped at row {} ({username}): {error}. Nothing was written for it; the rows before it are \
@@ -91,7 +98,20 @@ pub async fn flask(
     }
     bar.finish_and_clear();
     print_summary(options, &counts, total, &source, None);
+    events.record(&Origin::admin(), run_event(options, &counts, total));
     Ok(())
+}
+
+/// The `import.run` event of a run: its counts, never a username or an email.
+fn run_event(options: &Options, counts: &Counts, total: usize) -> Event {
+    Event::new(Kind::ImportRun)
+        .with("source", "flask")
+        .with("dry_run", options.dry_run)
+        .with("rows", total)
+        .with("imported", counts.imported)
+        .with("already_imported", counts.already_imported)
+        .with("skipped", counts.skipped)
+        .with("without_password", counts.without_password)
 }
 
 /// Stores `candidate` (or, dry, finds out whether it would be stored): the outcome, and why when skipped.

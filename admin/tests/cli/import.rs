@@ -327,7 +327,7 @@ async fn the_flask_database_imports_once_and_its_users_log_in_with_their_old_pas
 }
 
 /// A cost-4 bcrypt hash of `password`, as Flask-Bcrypt's bytes.
-fn bcrypt(password: &str) -> Vec<u8> {
+pub(super) fn bcrypt(password: &str) -> Vec<u8> {
     bcrypt::hash_with_salt(password, 4, [7; 16])
         .unwrap()
         .to_string()
@@ -335,14 +335,14 @@ fn bcrypt(password: &str) -> Vec<u8> {
 }
 
 /// A row of the original's `users`: id, username, email, password, created_at.
-type FlaskRow<'a> = (i64, &'a str, &'a str, Option<Vec<u8>>, Option<&'a str>);
+pub(super) type FlaskRow<'a> = (i64, &'a str, &'a str, Option<Vec<u8>>, Option<&'a str>);
 
 /// Written by SQLAlchemy: `id` seconds past 10:00 on 2024-01-01, so the rows keep their order.
 const CREATED: Option<&str> = None;
 
 /// Writes a database in the Flask original's layout with `rows`: (id, username, email, password, created_at, or
 /// [`CREATED`]).
-fn flask_db(path: &Path, rows: &[FlaskRow<'_>]) {
+pub(super) fn flask_db(path: &Path, rows: &[FlaskRow<'_>]) {
     let connection = Connection::open(path).unwrap();
     connection.execute(FLASK_USERS, []).unwrap();
     for (id, username, email, password, created_at) in rows {

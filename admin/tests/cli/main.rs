@@ -13,6 +13,7 @@ use vimcar::storage::sqlite::Sqlite;
 use vimcar::users::{UserStore, Username};
 use vimcar_tests::requests::field_names;
 
+mod events;
 mod import;
 mod keys;
 mod tls;

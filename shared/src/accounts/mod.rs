@@ -21,7 +21,7 @@ pub use sessions::{LogOut, Scope, TokenPair, log_out, refresh};
 /// Why a session answers [`Error::SessionEnded`]; each tells the client to log in again.
 const SESSION_ENDED: &str = "The session has ended; log in again";
 const SESSION_EXPIRED: &str = "The session has expired; log in again";
-const REFRESH_TOKEN_REUSED: &str = "The refresh token was used before, so the session has been ended for every holder; log in again";
+pub(crate) const REFRESH_TOKEN_REUSED: &str = "The refresh token was used before, so the session has been ended for every holder; log in again";
 
 use crate::storage::StoreError;
 use crate::users::UniqueField;
@@ -45,6 +45,10 @@ pub enum Error {
     /// no refresh brings it back; the client must log in again.
     #[error("session ended: {0}")]
     SessionEnded(&'static str),
+    /// A refresh token replaced before was used again (someone holds a copy): the session of this user has been
+    /// ended for every holder. The client is told as for [`Error::SessionEnded`].
+    #[error("session ended: a refresh token was reused")]
+    RefreshTokenReused(uuid::Uuid),
     /// Fields that break their rules (a new password too weak, or the same as the current one).
     #[error("invalid fields")]
     Invalid(Vec<crate::users::Invalid>),

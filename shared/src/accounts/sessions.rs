@@ -6,13 +6,15 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{Error, REFRESH_TOKEN_REUSED, SESSION_ENDED, SESSION_EXPIRED};
+use super::{Error, SESSION_ENDED, SESSION_EXPIRED};
 use crate::sessions::{RefreshToken, Session};
 use crate::state::AppState;
 use crate::tokens::AccessToken;
 
 /// What a login or a refresh answers: an access token, and the refresh token that gets the next one.
 pub struct TokenPair {
+    /// The user they belong to.
+    pub user_id: Uuid,
     /// The session they belong to.
     pub session_id: Uuid,
     pub access: AccessToken,
@@ -24,6 +26,7 @@ pub struct TokenPair {
 impl std::fmt::Debug for TokenPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenPair")
+            .field("user_id", &self.user_id)
             .field("session_id", &self.session_id)
             .field("access", &self.access)
             .field("refresh", &"[redacted]")
@@ -57,6 +60,7 @@ pub(super) async fn begin(state: &AppState, user_id: Uuid) -> Result<TokenPair, 
 /// The tokens of `session`'s current generation.
 fn pair(state: &AppState, session: &Session, now: DateTime<Utc>) -> Result<TokenPair, Error> {
     Ok(TokenPair {
+        user_id: session.user_id,
         session_id: session.id,
         access: state.tokens.issue(session.user_id, session.id)?,
         refresh: state.refresh_key.sign(&session.current_token()),
@@ -132,7 +136,7 @@ pub async fn refresh(state: &AppState, refresh_token: &SecretString) -> Result<T
             session_id = %session.id,
             "refresh token reused; session ended"
         );
-        return Err(Error::SessionEnded(REFRESH_TOKEN_REUSED));
+        return Err(Error::RefreshTokenReused(session.user_id));
     }
     Err(Error::Unavailable(anyhow::anyhow!(
         "the session kept changing over {REFRESH_TRIES} refreshes"
@@ -149,8 +153,9 @@ pub enum LogOut {
     AccessToken(SecretString),
 }
 
-/// Ends the session, or every session of its user. Ending what has already ended succeeds: a logout can be retried.
-pub async fn log_out(state: &AppState, logout: LogOut, scope: Scope) -> Result<(), Error> {
+/// Ends the session, or every session of its user, and answers the user. Ending what has already ended succeeds: a
+/// logout can be retried.
+pub async fn log_out(state: &AppState, logout: LogOut, scope: Scope) -> Result<Uuid, Error> {
     let (user_id, session_id) = match logout {
         LogOut::RefreshToken(text) => {
             let token = open(state, &text)?;
@@ -174,5 +179,5 @@ pub async fn log_out(state: &AppState, logout: LogOut, scope: Scope) -> Result<(
             tracing::info!(%user_id, ended, "logged out everywhere");
         }
     }
-    Ok(())
+    Ok(user_id)
 }

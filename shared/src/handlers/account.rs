@@ -5,9 +5,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::views::UserView;
-use super::{caller, tokens_response};
+use super::{caller, record_refused_proof, tokens_response};
 use crate::accounts::{self, PasswordChange, Sight};
 use crate::error::{ApiError, NO_SUCH_USER};
+use crate::events::{Event, Kind, Origin};
 use crate::login_attempts::throttle::Source;
 use crate::request::{json_body, require_method, source_ip};
 use crate::response::{empty_response, json_response};
@@ -49,6 +50,7 @@ struct PasswordChangeBody {
 pub(super) async fn change_password(
     state: &AppState,
     request: Request,
+    origin: Origin,
 ) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::POST)?;
     let caller = caller(state, &request).await?;
@@ -72,7 +74,14 @@ pub(super) async fn change_password(
         new,
         source: Source::parse(source_ip(&request).as_deref()),
     };
-    tokens_response(&accounts::change_password(state, &caller, change).await?)
+    let user_id = caller.user.id;
+    let pair = accounts::change_password(state, &caller, change)
+        .await
+        .inspect_err(|error| record_refused_proof(state, &origin, Some(user_id), error))?;
+    state
+        .events
+        .record(&origin, Event::new(Kind::PasswordChanged).user(user_id));
+    tokens_response(&pair)
 }
 
 #[derive(Deserialize)]
@@ -84,6 +93,7 @@ struct DeleteAccountBody {
 pub(super) async fn delete_account(
     state: &AppState,
     request: Request,
+    origin: Origin,
 ) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::DELETE)?;
     let caller = caller(state, &request).await?;
@@ -92,6 +102,12 @@ pub(super) async fn delete_account(
         .password
         .ok_or_else(|| vec![Invalid::new("password", "is required")])?;
     let source = Source::parse(source_ip(&request).as_deref());
-    accounts::delete_account(state, &caller, &password, source).await?;
+    let user_id = caller.user.id;
+    accounts::delete_account(state, &caller, &password, source)
+        .await
+        .inspect_err(|error| record_refused_proof(state, &origin, Some(user_id), error))?;
+    state
+        .events
+        .record(&origin, Event::new(Kind::AccountDeleted).user(user_id));
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

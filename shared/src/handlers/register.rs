@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::accounts;
 use crate::error::ApiError;
+use crate::events::{Event, Kind, Origin};
 use crate::request::{json_body, require_method};
 use crate::response::json_response;
 use crate::state::AppState;
@@ -17,7 +18,11 @@ struct RegisterBody {
     password: Option<String>,
 }
 
-pub(super) async fn handle(state: &AppState, request: Request) -> Result<Response<Body>, ApiError> {
+pub(super) async fn handle(
+    state: &AppState,
+    request: Request,
+    origin: Origin,
+) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::POST)?;
     let body: RegisterBody = json_body(&request)?;
     let new_user = NewUser::parse(
@@ -27,6 +32,9 @@ pub(super) async fn handle(state: &AppState, request: Request) -> Result<Respons
         PasswordRule::Required,
     )?;
     let user = accounts::register(&*state.users, &state.hasher, new_user).await?;
+    state
+        .events
+        .record(&origin, Event::new(Kind::UserRegistered).user(user.id));
     let mut response = json_response(StatusCode::CREATED, &user)?;
     let location = format!("/api/users/{}", user.id)
         .parse()

@@ -4,8 +4,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::tokens_response;
+use crate::accounts::Error;
 use crate::accounts::{self, LogOut, Scope};
 use crate::error::ApiError;
+use crate::events::{Event, Kind, Origin};
 use crate::request::{bearer_token, json_body, require_method};
 use crate::response::empty_response;
 use crate::state::AppState;
@@ -20,13 +22,28 @@ struct RefreshBody {
 pub(super) async fn refresh(
     state: &AppState,
     request: Request,
+    origin: Origin,
 ) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::POST)?;
     let body: RefreshBody = json_body(&request)?;
     let refresh_token = body
         .refresh_token
         .ok_or_else(|| vec![Invalid::new("refresh_token", "is required")])?;
-    tokens_response(&accounts::refresh(state, &refresh_token).await?)
+    let pair = accounts::refresh(state, &refresh_token)
+        .await
+        .inspect_err(|error| {
+            if let Error::RefreshTokenReused(user_id) = error {
+                state.events.record(
+                    &origin,
+                    Event::new(Kind::SessionReuseDetected).user(*user_id),
+                );
+            }
+        })?;
+    state.events.record(
+        &origin,
+        Event::new(Kind::SessionRefreshed).user(pair.user_id),
+    );
+    tokens_response(&pair)
 }
 
 const NO_TOKEN: &str = "Send the session's refresh_token, or its access token in Authorization";
@@ -52,6 +69,7 @@ enum ScopeField {
 pub(super) async fn log_out(
     state: &AppState,
     request: Request,
+    origin: Origin,
 ) -> Result<Response<Body>, ApiError> {
     require_method(&request, Method::POST)?;
     let has_token = request.headers().contains_key(http::header::AUTHORIZATION);
@@ -76,7 +94,17 @@ pub(super) async fn log_out(
             return Err(ApiError::Unauthorized(NO_TOKEN));
         }
     };
-    accounts::log_out(state, logout, scope).await?;
+    let user_id = accounts::log_out(state, logout, scope).await?;
+    let scope = match scope {
+        Scope::Session => "session",
+        Scope::Global => "global",
+    };
+    state.events.record(
+        &origin,
+        Event::new(Kind::SessionLoggedOut)
+            .user(user_id)
+            .with("scope", scope),
+    );
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
