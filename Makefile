@@ -26,7 +26,7 @@ BOOTSTRAP_BUDGET := 8000000
 ENV ?= dev
 DEPLOY_FLAGS ?=
 
-.PHONY: help tools deploy-tools dev functions fmt lint test check-infra lambda-target lambda-binaries build deploy deploy-prebuilt
+.PHONY: help tools deploy-tools dev functions fmt lint test check-infra lambda-target lambda-binaries build deploy deploy-prebuilt smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -88,6 +88,12 @@ build: lambda-binaries deploy-tools ## Build the functions for Lambda (arm64, re
 
 deploy: build ## Build, then deploy environment ENV (dev or prod, from infra/samconfig.toml) with the AWS credentials at hand
 	infra/deploy $(ENV) $(DEPLOY_FLAGS)
+
+# The whole user flow against one deployment (infra/smoke, Python stdlib only): e.g. BASE_URL=http://127.0.0.1:9000
+# against `make dev`, or a stack's ApiUrl output. It deletes the user it made.
+smoke: ## Run the user flow (register ... delete) against BASE_URL, cleaning up the user it made
+	@[ -n "$(BASE_URL)" ] || { echo "smoke: set BASE_URL, e.g. make smoke BASE_URL=http://127.0.0.1:$(PORT)" >&2; exit 2; }
+	infra/smoke '$(BASE_URL)'
 
 deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target/lambda (CI's deploy job)
 	infra/deploy $(ENV) $(DEPLOY_FLAGS)

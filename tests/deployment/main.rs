@@ -2,6 +2,7 @@
 //! packages, the local router, `template.yaml` and `openapi.yaml`; the table; each function's IAM role against the
 //! calls it makes (DynamoDB, and the secrets it reads at start-up under each algorithm); the spec against the handlers' answers.
 
+mod alarms;
 mod openapi;
 mod permissions;
 mod registry;

@@ -752,3 +752,43 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("creating a temp dir");
     dir
 }
+
+/// `make smoke`'s flow (infra/smoke) passes against the emulator and leaves no user behind.
+#[test]
+fn the_smoke_test_passes_against_the_emulator_and_leaves_no_user() {
+    let dir = tempfile_dir();
+    let db = dir.join("smoke.db");
+    let server = LambdaWatch::start(&[
+        ("USERS_BACKEND", "sqlite"),
+        ("SQLITE_PATH", db.to_str().unwrap()),
+        ("VIMCAR_SECRET", SECRET),
+    ]);
+    let root = vimcar_tests::server::workspace_root();
+    let output = std::process::Command::new("python3")
+        .arg(root.join("infra/smoke"))
+        .arg(server.base_url())
+        .output()
+        .expect("python3 runs infra/smoke");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "infra/smoke failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("smoke: passed"), "{stdout}");
+    drop(server);
+    let count = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM users').fetchone()[0])",
+        ])
+        .arg(&db)
+        .output()
+        .expect("python3 reads the database");
+    assert_eq!(
+        String::from_utf8_lossy(&count.stdout).trim(),
+        "0",
+        "the smoke test left a user behind"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
