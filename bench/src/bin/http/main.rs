@@ -26,6 +26,8 @@
 //! warned about.
 
 mod backend;
+mod credentials;
+mod flask;
 mod seed;
 mod wrk;
 
@@ -52,6 +54,8 @@ pub struct Settings {
     pub threads: u32,
     pub connections: u32,
     pub instances: u32,
+    /// The Flask original's folder, to run beside the SQLite runs; `None` without one, or with BENCH_FLASK=0.
+    pub flask: Option<PathBuf>,
 }
 
 impl Settings {
@@ -77,8 +81,25 @@ impl Settings {
             threads: number("BENCH_THREADS", "2")?,
             connections: number("BENCH_CONNECTIONS", "4")?,
             instances: number("BENCH_INSTANCES", "2")?,
+            flask: flask_original(&var("BENCH_FLASK", "1")),
         })
     }
+}
+
+/// `../shared/flask-original` from the repository root, unless `enabled` is 0 or the folder is absent (said once).
+fn flask_original(enabled: &str) -> Option<PathBuf> {
+    if enabled == "0" {
+        return None;
+    }
+    let dir = vimcar_emulator::workspace_root().join("../shared/flask-original");
+    if dir.join("run.sh").is_file() {
+        return Some(dir);
+    }
+    eprintln!(
+        "bench-http: {} is absent: measuring vimcar alone, without the Flask original beside it",
+        dir.display()
+    );
+    None
 }
 
 fn main() -> ExitCode {
