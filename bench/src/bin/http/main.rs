@@ -15,10 +15,16 @@
 //!
 //! Per backend, each route is driven for BENCH_DURATION (default 10s) with BENCH_THREADS threads (2) and
 //! BENCH_CONNECTIONS connections (4): first POST /api/users with a new user per request, on a store that holds only
-//! the login user; then BENCH_USERS more users (default 1000) are stored through the user store (not through the API:
-//! a thousand Argon2 hashes would take minutes on moto), and GET /api/users runs with a valid token, then POST /auth
-//! with valid credentials. BENCH_INSTANCES (default 2, one per core, as Lambda would scale out) instances of each
-//! function serve requests; with fewer instances than connections, requests queue in the emulator.
+//! the login user; then the routes that spend a credential (refresh, logout, password change, delete), each on
+//! credentials made in-process just before its run (`credentials.rs`); then BENCH_USERS more users (default 1000)
+//! are stored through the user store (not through the API: a thousand Argon2 hashes would take minutes on moto), and
+//! GET /api/users (the default page and `?limit=1000`), me, a user by id, the JWKS and POST /auth run.
+//! BENCH_INSTANCES (default 2, one per core, as Lambda would scale out) instances of each function serve requests;
+//! with fewer instances than connections, requests queue in the emulator.
+//!
+//! Beside the SQLite runs, unless BENCH_FLASK=0 or `../shared/flask-original` is absent, the Flask original
+//! (`flask.rs`) gets the same wrk runs of POST /api/users, GET /api/users and POST /auth, each back to back with
+//! vimcar's, and the table sets them side by side with the ratio and the targets.
 //!
 //! Any non-2xx answer from a function or socket error fails the run, after the table is written. Under load the
 //! emulator itself now and then loses an invocation and answers 500 with its own problem document (type
