@@ -7,11 +7,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use vimcar_emulator::{LambdaWatch, Options, sign_up, termination_flag};
 
-use crate::wrk::{self, Figures};
+use crate::credentials::{self, Token};
+use crate::flask::{self, Flask};
+use crate::wrk::{self, Figures, Run};
 use crate::{Result, Scratch, Settings, seed};
 
 /// Every user this benchmark registers or logs in with has this password.
 const PASSWORD: &str = "correct horse battery staple";
+/// What POST /api/users/me/password changes it to.
+const NEW_PASSWORD: &str = "plum tractor violin harbour seventeen";
 const SECRET: &str = "bench-http-secret-that-is-at-least-32-bytes";
 /// The table on moto (a fresh server per run, from `infra/with-moto`).
 const TABLE: &str = "vimcar-bench-http";
@@ -140,9 +144,25 @@ fn measure_all(
         wrk::measure(
             settings,
             &script,
-            backend,
-            route,
-            &base_url,
+            &Run::at(backend, route, &base_url),
+            args,
+            &terminated,
+        )
+    };
+    // The original stands beside the SQLite runs only: it has no other backend.
+    let mut flask = match (&settings.flask, backend) {
+        (Some(dir), "sqlite") => {
+            let mut flask = Flask::start(dir, scratch.path(), settings.users)?;
+            flask.log_in()?;
+            Some(flask)
+        }
+        _ => None,
+    };
+    let measure_flask = |flask: &Flask, route: &str, args: &[&str]| {
+        wrk::measure(
+            settings,
+            &script,
+            &Run::at(wrk::FLASK, route, &flask.base_url),
             args,
             &terminated,
         )
@@ -150,19 +170,77 @@ fn measure_all(
     let mut figures = Vec::new();
     // Registration first, while the store holds one user: moto copies the whole table for every item of a
     // transaction (three per registration), so on a table of a thousand users each registration would cost moto
-    // seconds, past the SDK's 2 s attempt timeout.
+    // seconds, past the SDK's 2 s attempt timeout. The original's registration right after it.
     figures.push(measure(
         "POST /api/users",
         &["register", &format!("b{nonce}"), PASSWORD],
+    )?);
+    if let Some(flask) = &flask {
+        figures.push(measure_flask(
+            flask,
+            "POST /api/users",
+            &["register", &format!("f{nonce}"), PASSWORD],
+        )?);
+    }
+
+    // The routes that spend a credential, each on credentials made just before its run, still on a small table for
+    // the same reason.
+    let issuer = credentials::Issuer::open(&store, &env)?;
+    let threads = settings.threads.to_string();
+    let seconds = duration_seconds(&settings.duration)?;
+    let credentials =
+        |name: &str, sessions: usize, per_user: usize, token: Token| -> Result<String> {
+            let file = scratch.path().join(format!("{name}.tokens"));
+            eprintln!("bench-http: {backend}: making {sessions} credentials for {name}");
+            issuer.write(
+                &store,
+                &file,
+                &format!("{name}{nonce}"),
+                sessions,
+                per_user,
+                PASSWORD,
+                token,
+            )?;
+            Ok(file.display().to_string())
+        };
+    let ceiling = |route: &str| -> usize {
+        let per_second = match (backend, route) {
+            ("sqlite", "logout") => 3000,
+            ("sqlite", "change-password") => 80,
+            ("sqlite", _) => 150,
+            // moto slows as its table grows, and each session is a transaction: more than this many and making
+            // them runs into the SDK's timeouts.
+            (_, "logout") => 40,
+            (_, "change-password") => 20,
+            _ => 20,
+        };
+        per_second * seconds
+    };
+    let connections = usize::try_from(settings.connections)?;
+    let file = credentials("refresh", 4 * connections, 20, Token::Refresh)?;
+    figures.push(measure(
+        "POST /auth/refresh",
+        &["refresh", &file, &threads],
+    )?);
+    let file = credentials("logout", ceiling("logout"), 20, Token::Refresh)?;
+    figures.push(measure("POST /auth/logout", &["logout", &file, &threads])?);
+    let file = credentials("chpw", ceiling("change-password"), 1, Token::Access)?;
+    figures.push(measure(
+        "POST /api/users/me/password",
+        &["change-password", &file, &threads, PASSWORD, NEW_PASSWORD],
+    )?);
+    let file = credentials("delete", ceiling("delete"), 1, Token::Access)?;
+    figures.push(measure(
+        "DELETE /api/users/me",
+        &["delete", &file, &threads, PASSWORD],
     )?);
 
     eprintln!("bench-http: {backend}: storing {} users", settings.users);
     store.seed(settings.users, &format!("seed{nonce}"))?;
     // A full first page, now that the users are stored: the seeding reached the functions' storage.
     let (status, body) = vimcar_emulator::list_users(&base_url, &token)?;
-    let listed = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|page| page.as_array().map(Vec::len));
+    let page = serde_json::from_str::<serde_json::Value>(&body).ok();
+    let listed = page.as_ref().and_then(|page| page.as_array().map(Vec::len));
     if status != 200 || listed != Some(100) {
         return Err(format!(
             "after seeding, GET /api/users answered {status} with {listed:?} users, not 100: {}",
@@ -170,13 +248,75 @@ fn measure_all(
         )
         .into());
     }
+    let other = page
+        .as_ref()
+        .and_then(|page| page.as_array()?.last()?["id"].as_str().map(str::to_owned))
+        .ok_or("the first page has no user id")?;
 
-    figures.push(measure("GET /api/users", &["list", &token])?);
+    // Each of the original's runs back to back with vimcar's counterpart, in alternating order, so that a
+    // neighbour's burst of work lands on both of a pair.
+    let flask_token = match &mut flask {
+        Some(flask) => {
+            flask.reseed(settings.users)?;
+            Some(flask.log_in()?)
+        }
+        None => None,
+    };
+    if let (Some(flask), Some(flask_token)) = (&flask, &flask_token) {
+        figures.push(measure_flask(
+            flask,
+            "GET /api/users",
+            &["get", flask_token],
+        )?);
+    }
+    figures.push(measure("GET /api/users?limit=1000", &["get", &token])?);
+    figures.push(measure("GET /api/users", &["get", &token])?);
+
+    // Before the logins: each begins a session, and past 25 a user's oldest session (the token's) ends.
+    figures.push(measure("GET /api/users/me", &["get", &token])?);
+    figures.push(wrk::measure(
+        settings,
+        &script,
+        &Run {
+            backend,
+            route: "GET /api/users/{id}",
+            url: format!("{base_url}/api/users/{other}"),
+        },
+        &["get", &token],
+        &terminated,
+    )?);
+    figures.push(measure("GET /.well-known/jwks.json", &["get", &token])?);
+    // The original's login beside vimcar's, last: a login begins a session each time.
+    if let Some(flask) = &flask {
+        figures.push(measure_flask(
+            flask,
+            "POST /auth",
+            &["auth", flask::USERNAME, flask::PASSWORD],
+        )?);
+    }
     figures.push(measure("POST /auth", &["auth", &login, PASSWORD])?);
+    drop(flask);
     if !server.is_running() {
         return Err("`cargo lambda watch` exited during the runs".into());
     }
     Ok(figures)
+}
+
+/// BENCH_DURATION in whole seconds, as wrk reads it (`10s`, `2m`, `1h` or a bare number of seconds).
+fn duration_seconds(duration: &str) -> Result<usize> {
+    let (number, unit) = duration
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((duration, ""), |at| duration.split_at(at));
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("BENCH_DURATION {duration} is not a duration like 10s"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("BENCH_DURATION {duration} is not a duration like 10s").into()),
+    };
+    Ok(number * scale)
 }
 
 /// Six hex digits that tell this run's usernames from an earlier run's.

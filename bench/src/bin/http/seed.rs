@@ -7,7 +7,7 @@ use tokio::runtime::Runtime;
 use vimcar::config::StorageConfig;
 use vimcar::storage::Storage;
 use vimcar::storage::dynamodb::{BATCH_WRITE_ITEMS, DynamoDb, user_items};
-use vimcar::users::{Email, Skeleton, User, UserStore, UserStoreExt, Username};
+use vimcar::users::{Email, PasswordHash, Skeleton, User, UserStore, UserStoreExt, Username};
 
 use crate::Result;
 
@@ -59,9 +59,25 @@ impl Store {
         Ok(Self { runtime, backend })
     }
 
+    /// The runtime the store's calls run on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
     /// Stores `count` users named `PREFIX-N` (with `PREFIX-N@example.com`), without passwords: nobody logs in as
     /// them, and hashing a thousand with Argon2 would take longer than the measurements.
     pub fn seed(&self, count: usize, prefix: &str) -> Result<()> {
+        self.seed_with(count, prefix, None).map(drop)
+    }
+
+    /// Stores `count` users named `PREFIX-N`, all with `hash` (one hash for all: the routes that check a password
+    /// take one each), and answers them.
+    pub fn seed_with(
+        &self,
+        count: usize,
+        prefix: &str,
+        hash: Option<&PasswordHash>,
+    ) -> Result<Vec<User>> {
         let mut users = Vec::with_capacity(count);
         for n in 0..count {
             let name = format!("{prefix}-{n}");
@@ -74,20 +90,21 @@ impl Store {
             match &self.backend {
                 Backend::Repository(store) => {
                     for user in &users {
-                        store.insert(user, None).await?;
+                        store.insert(user, hash).await?;
                     }
                 }
                 Backend::DynamoDb(store) => {
                     let items: Vec<_> = users
                         .iter()
-                        .flat_map(|user| user_items(user, None, &Skeleton::of(&user.username)))
+                        .flat_map(|user| user_items(user, hash, &Skeleton::of(&user.username)))
                         .collect();
                     for batch in items.chunks(BATCH_WRITE_ITEMS) {
                         store.put_batch(batch.to_vec()).await?;
                     }
                 }
             }
-            Ok(())
-        })
+            Result::Ok(())
+        })?;
+        Ok(users)
     }
 }

@@ -24,29 +24,53 @@ pub struct Figures {
     pub non2xx: u64,
     pub emulator_errors: u64,
     pub socket_errors: u64,
+    /// Threads whose pre-made credentials ran out before the end: then req/s is too low (a lower bound).
+    pub spent: u64,
+    /// The size of one successful answer's body.
+    pub bytes: u64,
 }
 
-/// Drives `url` (the route's path under the base URL) with wrk and the script at `script`, passing `args` to it.
-/// wrk's own output goes to standard error.
-#[allow(clippy::too_many_arguments)]
+/// One wrk run: the row's route and backend, and the URL it sends to (the route's path, its `{id}` filled in).
+pub struct Run<'a> {
+    pub backend: &'a str,
+    pub route: &'a str,
+    pub url: String,
+}
+
+impl<'a> Run<'a> {
+    /// `route`'s own path under `base_url`.
+    pub fn at(backend: &'a str, route: &'a str, base_url: &str) -> Self {
+        let path = route.split_once(' ').map_or(route, |(_, path)| path);
+        Self {
+            backend,
+            route,
+            url: format!("{base_url}{path}"),
+        }
+    }
+}
+
+/// Drives `run`'s URL with wrk and the script at `script`, passing `args` to it. wrk's own output goes to standard
+/// error.
 pub fn measure(
     settings: &Settings,
     script: &Path,
-    backend: &str,
-    route: &str,
-    base_url: &str,
+    run: &Run,
     args: &[&str],
     terminated: &AtomicBool,
 ) -> Result<Figures> {
+    let Run {
+        backend,
+        route,
+        url,
+    } = run;
     eprintln!("bench-http: {backend}: {route} for {}", settings.duration);
-    let path = route.split_once(' ').map_or(route, |(_, path)| path);
     let mut child = Command::new("wrk")
         .arg(format!("-t{}", settings.threads))
         .arg(format!("-c{}", settings.connections))
         .arg(format!("-d{}", settings.duration))
         .args(["--timeout", "10s", "--latency", "-s"])
         .arg(script)
-        .arg(format!("{base_url}{path}"))
+        .arg(url)
         .arg("--")
         .args(args)
         .stdout(Stdio::piped())
@@ -69,7 +93,8 @@ pub fn measure(
     parse(line, route, backend)
 }
 
-/// `BENCH requests=N rps=X p50_ms=X p99_ms=X non2xx=N emulator_errors=N socket_errors=N`, as `done()` prints it.
+/// `BENCH requests=N rps=X p50_ms=X p99_ms=X non2xx=N emulator_errors=N socket_errors=N spent=N bytes=N`, as
+/// `done()` prints it.
 fn parse(line: &str, route: &str, backend: &str) -> Result<Figures> {
     let field = |name: &str| -> Result<&str> {
         line.split_whitespace()
@@ -91,14 +116,17 @@ fn parse(line: &str, route: &str, backend: &str) -> Result<Figures> {
         non2xx: count("non2xx")?,
         emulator_errors: count("emulator_errors")?,
         socket_errors: count("socket_errors")?,
+        spent: count("spent")?,
+        bytes: count("bytes")?,
     })
 }
 
 impl Figures {
-    /// One tab-separated line: route, backend, req/s, p50, p99, requests, non-2xx, emulator 500s, socket errors.
+    /// One tab-separated line: route, backend, req/s, p50, p99, requests, non-2xx, emulator 500s, socket errors,
+    /// spent threads, body bytes.
     pub fn tsv(&self) -> String {
         format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             self.route,
             self.backend,
             self.rps,
@@ -107,7 +135,9 @@ impl Figures {
             self.requests,
             self.non2xx,
             self.emulator_errors,
-            self.socket_errors
+            self.socket_errors,
+            self.spent,
+            self.bytes
         )
     }
 
@@ -123,6 +153,8 @@ impl Figures {
             non2xx,
             emulator,
             socket,
+            spent,
+            bytes,
         ] = fields[..]
         else {
             return Err(format!("not a line of figures: {line}").into());
@@ -137,6 +169,8 @@ impl Figures {
             non2xx: non2xx.parse()?,
             emulator_errors: emulator.parse()?,
             socket_errors: socket.parse()?,
+            spent: spent.parse()?,
+            bytes: bytes.parse()?,
         })
     }
 }
@@ -163,7 +197,32 @@ pub fn read(results: &Path) -> Result<Vec<Figures>> {
         .collect()
 }
 
-/// The report's section: how it was measured, then a row per route and backend.
+/// The backend label of the Flask original's rows.
+pub const FLASK: &str = "flask-original";
+
+/// What a row measures, by route: one request of each kind, as its row sends it.
+fn what(route: &str) -> &'static str {
+    match route {
+        "POST /api/users" => "a new user per request (Argon2 hash, or bcrypt 13 for the original)",
+        "GET /api/users" => "the default page: 100 users (the original: all of them)",
+        "GET /api/users?limit=1000" => "a page of 1,000 users: the original's payload",
+        "POST /auth" => "the same user logs in again (one password verification, a new session)",
+        "POST /auth/refresh" => {
+            "a live session refreshed once, with the token its last refresh gave"
+        }
+        "POST /auth/logout" => "a session ended by its refresh token, a fresh session per request",
+        "GET /api/users/me" => "the caller's own account",
+        "GET /api/users/{id}" => "another user by id",
+        "POST /api/users/me/password" => {
+            "a fresh account's password changed (verification, hash, new session)"
+        }
+        "DELETE /api/users/me" => "a fresh account deleted (verification, one transaction)",
+        "GET /.well-known/jwks.json" => "the public keys",
+        _ => "",
+    }
+}
+
+/// The report's section: how it was measured, then a row per route and backend, then vimcar beside the original.
 pub fn markdown(figures: &[Figures], settings: &Settings) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg")
@@ -174,10 +233,11 @@ pub fn markdown(figures: &[Figures], settings: &Settings) -> String {
         "End to end over HTTP on loopback: wrk -t{} -c{} -d{} through `cargo lambda watch` to\n\
          {} instance(s) of each function (release builds) on {cores} cores (load average {load}\n\
          after the runs); SQLite in a scratch file, DynamoDB on moto (one request at a time). POST /api/users runs first,\n\
-         on a store holding one user; GET /api/users and POST /auth after {} more users were stored. Latencies in ms.\n\
+         on a store holding one user, then the routes that spend credentials (made before each run); the others after {}\n\
+         more users were stored. Latencies in ms; bytes: one answer's body. A req/s marked ≥ ran out of credentials.\n\
          \n\
-         | route | backend | req/s | p50 ms | p99 ms | requests | non-2xx | emulator 500s | socket errors |\n\
-         |---|---|--:|--:|--:|--:|--:|--:|--:|\n",
+         | route | backend | what one request is | req/s | p50 ms | p99 ms | requests | bytes | non-2xx | emulator 500s | socket errors |\n\
+         |---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
         settings.threads,
         settings.connections,
         settings.duration,
@@ -186,16 +246,91 @@ pub fn markdown(figures: &[Figures], settings: &Settings) -> String {
     );
     for f in figures {
         text.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
             f.route,
             f.backend,
+            what(&f.route),
+            if f.spent > 0 { "≥ " } else { "" },
             f.rps,
             f.p50_ms,
             f.p99_ms,
             f.requests,
+            f.bytes,
             f.non2xx,
             f.emulator_errors,
             f.socket_errors
+        ));
+    }
+    let comparison = side_by_side(figures);
+    if !comparison.is_empty() {
+        text.push_str(&format!(
+            "\nSide by side with the Flask original (gunicorn, 2 workers, SQLite, bcrypt 13 rounds), in the same run with \
+             the same wrk settings, each\npair back to back; vimcar on SQLite. 1,000 users stored in each.\n\
+             \n\
+             | comparison | vimcar req/s | p50 ms | p99 ms | bytes | original req/s | p50 ms | p99 ms | bytes | ratio (req/s) | target | met |\n\
+             |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n{comparison}"
+        ));
+    }
+    text
+}
+
+/// vimcar's SQLite rows beside the original's: (what, vimcar's route, the original's route, the target ratio).
+const COMPARISONS: &[(&str, &str, &str, Option<f64>)] = &[
+    (
+        "GET /api/users, equal payload (1,000 users each)",
+        "GET /api/users?limit=1000",
+        "GET /api/users",
+        Some(20.0),
+    ),
+    (
+        "GET /api/users, a page of 100 against all 1,000",
+        "GET /api/users",
+        "GET /api/users",
+        None,
+    ),
+    ("POST /auth", "POST /auth", "POST /auth", Some(10.0)),
+    (
+        "POST /api/users",
+        "POST /api/users",
+        "POST /api/users",
+        None,
+    ),
+];
+
+fn side_by_side(figures: &[Figures]) -> String {
+    let find = |route: &str, backend: &str| {
+        figures
+            .iter()
+            .find(|f| f.route == route && f.backend == backend)
+    };
+    let mut text = String::new();
+    for (label, ours, theirs, target) in COMPARISONS {
+        let (Some(a), Some(b)) = (find(ours, "sqlite"), find(theirs, FLASK)) else {
+            continue;
+        };
+        let ratio = match (a.rps.parse::<f64>(), b.rps.parse::<f64>()) {
+            (Ok(x), Ok(y)) if y > 0.0 => Some(x / y),
+            _ => None,
+        };
+        let (target_text, met) = match (target, ratio) {
+            (Some(t), Some(r)) => (
+                format!("≥ {t}×"),
+                if r >= *t { "met" } else { "**missed**" }.to_owned(),
+            ),
+            (Some(t), None) => (format!("≥ {t}×"), "not measured".to_owned()),
+            (None, _) => ("reported".to_owned(), String::new()),
+        };
+        text.push_str(&format!(
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {target_text} | {met} |\n",
+            a.rps,
+            a.p50_ms,
+            a.p99_ms,
+            a.bytes,
+            b.rps,
+            b.p50_ms,
+            b.p99_ms,
+            b.bytes,
+            ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.1}×")),
         ));
     }
     text
@@ -208,7 +343,7 @@ mod tests {
     #[test]
     fn the_scripts_line_becomes_figures_and_survives_the_results_file() {
         let line = "BENCH requests=1200 rps=120.5 p50_ms=30.10 p99_ms=80.02 non2xx=0 emulator_errors=3 \
-                    socket_errors=1";
+                    socket_errors=1 spent=0 bytes=5120";
         let figures = parse(line, "GET /api/users", "sqlite").unwrap();
         assert_eq!(figures.requests, 1200);
         assert_eq!(figures.rps, "120.5");
@@ -227,14 +362,51 @@ mod tests {
             threads: 2,
             connections: 4,
             instances: 2,
+            flask: None,
         };
-        let line = "BENCH requests=5 rps=1.0 p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0";
-        let figures = parse(line, "POST /auth", "dynamodb").unwrap();
+        let line = "BENCH requests=5 rps=1.0 p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0 \
+                    spent=1 bytes=300";
+        let figures = parse(line, "POST /auth/logout", "dynamodb").unwrap();
         let table = markdown(&[figures], &settings);
         assert!(table.contains("wrk -t2 -c4 -d10s"), "{table}");
         assert!(
-            table.ends_with("| POST /auth | dynamodb | 1.0 | 1.00 | 2.00 | 5 | 0 | 0 | 0 |\n"),
+            table.ends_with(
+                "| POST /auth/logout | dynamodb | a session ended by its refresh token, a fresh session per request \
+                 | ≥ 1.0 | 1.00 | 2.00 | 5 | 300 | 0 | 0 | 0 |\n"
+            ),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_original_stands_beside_vimcar_with_the_ratio_and_the_target() {
+        let settings = Settings {
+            backends: vec!["sqlite".to_owned()],
+            users: 1000,
+            duration: "10s".to_owned(),
+            threads: 2,
+            connections: 4,
+            instances: 2,
+            flask: None,
+        };
+        let row = |route: &str, backend: &str, rps: &str| {
+            let line = format!(
+                "BENCH requests=5 rps={rps} p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0 \
+                 spent=0 bytes=10"
+            );
+            parse(&line, route, backend).unwrap()
+        };
+        let figures = [
+            row("POST /auth", "sqlite", "40.0"),
+            row("POST /auth", FLASK, "3.2"),
+            row("GET /api/users?limit=1000", "sqlite", "500.0"),
+            row("GET /api/users", FLASK, "50.0"),
+        ];
+        let table = markdown(&figures, &settings);
+        assert!(
+            table.contains("| POST /auth | 40.0 | 1.00 | 2.00 | 10 | 3.2 | 1.00 | 2.00 | 10 | 12.5× | ≥ 10× | met |"),
+            "{table}"
+        );
+        assert!(table.contains("| 10.0× | ≥ 20× | **missed** |"), "{table}");
     }
 }
