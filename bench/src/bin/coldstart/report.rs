@@ -3,6 +3,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+/// The most a function's resident set may peak at (issue 16): 64 MiB.
+pub const PEAK_LIMIT_KIB: u64 = 64 * 1024;
+
 /// One cold start of one bootstrap, with its warm invocations.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -65,6 +68,24 @@ pub fn markdown(reports: &[FunctionReport], context: &str) -> String {
             kib_as_mib(peaks.last().copied()),
         );
     }
+    // Issue 16: every function's peak under 64 MiB after its warm invocations.
+    let over: Vec<String> = reports
+        .iter()
+        .filter_map(|report| {
+            let peak = report.samples.iter().map(|s| s.peak_rss_kib).max()?;
+            (peak > PEAK_LIMIT_KIB).then(|| format!("{} ({})", report.name, kib_as_mib(Some(peak))))
+        })
+        .collect();
+    let _ = writeln!(
+        text,
+        "\nPeak memory target (VmHWM ≤ {} after every run): {}",
+        kib_as_mib(Some(PEAK_LIMIT_KIB)),
+        if over.is_empty() {
+            "met by every function".to_owned()
+        } else {
+            format!("**missed** by {}", over.join(", "))
+        }
+    );
     text.push_str(
         "\nTimes in ms as p50 / p90 / min over every run (later invocations: over all of them). exec → /next is \
          process start to the runtime's first request for an event (configuration, SDK client, hasher, keys); \
@@ -153,5 +174,6 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| 10.0 MiB / 10.0 MiB |"), "{table}");
+        assert!(table.contains("met by every function"), "{table}");
     }
 }
