@@ -13,7 +13,7 @@ use std::io::Read;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 pub use client::{EMULATOR_ERROR_TYPE, list_users, sign_up};
 use probes::probes;
 pub use process::{
-    cargo, cargo_metadata, free_port, termination_flag, wait_unless_terminated, workspace_root,
+    cargo, cargo_metadata, free_port, stop_group, termination_flag, wait_unless_terminated,
+    workspace_root,
 };
 
 /// How long the emulator may take to accept connections.
@@ -255,23 +256,7 @@ impl LambdaWatch {
 impl Drop for LambdaWatch {
     fn drop(&mut self) {
         // The whole group: the emulator and every function process it started.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
+        process::stop_group(&mut self.child, Duration::from_secs(5));
         let _ = std::fs::remove_file(&self.log);
     }
 }

@@ -108,3 +108,28 @@ pub fn free_port() -> u16 {
         .map(|address| address.port())
         .expect("binding an ephemeral port")
 }
+
+/// Stops `child` and its whole process group (it must lead one: `process_group(0)`): SIGTERM, up to `grace` for it to
+/// exit, then SIGKILL, and reaps it. For drops: errors are ignored.
+pub fn stop_group(child: &mut std::process::Child, grace: std::time::Duration) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
+}

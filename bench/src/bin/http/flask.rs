@@ -140,21 +140,6 @@ fn seed(dir: &Path, database_url: &str, users: usize) -> Result<()> {
 
 impl Drop for Flask {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        for _ in 0..50 {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
+        vimcar_emulator::stop_group(&mut self.child, Duration::from_secs(5));
     }
 }

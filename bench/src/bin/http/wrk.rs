@@ -353,9 +353,9 @@ mod tests {
         assert!(parse("BENCH requests=1", "GET /", "sqlite").is_err());
     }
 
-    #[test]
-    fn the_table_has_a_row_per_route_and_backend() {
-        let settings = Settings {
+    /// The settings of a default run on SQLite.
+    fn settings() -> Settings {
+        Settings {
             backends: vec!["sqlite".to_owned()],
             users: 1000,
             duration: "10s".to_owned(),
@@ -363,7 +363,12 @@ mod tests {
             connections: 4,
             instances: 2,
             flask: None,
-        };
+        }
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_route_and_backend() {
+        let settings = settings();
         let line = "BENCH requests=5 rps=1.0 p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0 \
                     spent=1 bytes=300";
         let figures = parse(line, "POST /auth/logout", "dynamodb").unwrap();
@@ -380,15 +385,7 @@ mod tests {
 
     #[test]
     fn the_original_stands_beside_vimcar_with_the_ratio_and_the_target() {
-        let settings = Settings {
-            backends: vec!["sqlite".to_owned()],
-            users: 1000,
-            duration: "10s".to_owned(),
-            threads: 2,
-            connections: 4,
-            instances: 2,
-            flask: None,
-        };
+        let settings = settings();
         let row = |route: &str, backend: &str, rps: &str| {
             let line = format!(
                 "BENCH requests=5 rps={rps} p50_ms=1.00 p99_ms=2.00 non2xx=0 emulator_errors=0 socket_errors=0 \
