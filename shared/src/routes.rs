@@ -106,7 +106,7 @@ pub const REFRESH: Function = Function {
     // Reads the session, rotates it with one conditional UpdateItem; reuse ends it (a DeleteItem of the session
     // and an UpdateItem of its user's list, in one transaction).
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
-    memory_mb: 512,
+    memory_mb: 256,
     timeout_s: 10,
     // Checks and signs refresh tokens (the HMAC secret) and signs access tokens.
     keys: KeyUse {
@@ -130,7 +130,7 @@ pub const LOG_OUT: Function = Function {
     // Ends sessions (DeleteItem, and UpdateItem of the user's list, in transactions); a global logout reads the
     // user's list first (GetItem), as does checking an access token.
     dynamodb: &["DeleteItem", "GetItem", "UpdateItem"],
-    memory_mb: 512,
+    memory_mb: 256,
     timeout_s: 10,
     // Checks refresh tokens (the HMAC secret) or access tokens.
     keys: KeyUse {
@@ -169,7 +169,7 @@ pub const ME: Function = Function {
     storage: ALL_PORTS,
     // The caller's session and account, two GetItems in parallel.
     dynamodb: &["GetItem"],
-    memory_mb: 512,
+    memory_mb: 256,
     timeout_s: 10,
     keys: VERIFIES,
 };
@@ -186,7 +186,7 @@ pub const GET_USER: Function = Function {
     storage: ALL_PORTS,
     // The caller's session and account, then the user asked for.
     dynamodb: &["GetItem"],
-    memory_mb: 512,
+    memory_mb: 256,
     timeout_s: 10,
     keys: VERIFIES,
 };
@@ -261,7 +261,7 @@ pub const JWKS: Function = Function {
     // Reads no table: the user store alone is opened (and never called).
     storage: |config| Box::pin(Storage::open_users_only(config)),
     dynamodb: &[],
-    memory_mb: 128,
+    memory_mb: 256,
     timeout_s: 5,
     // The public keys with ES256; nothing with HS256.
     keys: KeyUse {
