@@ -1,8 +1,7 @@
 //! Argon2id hashing and verification, run off the async runtime.
 
-use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, anyhow};
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash as PhcHash, Salt};
@@ -42,18 +41,20 @@ const SALT_BYTES: usize = 16;
 /// Bytes of Argon2 output in a new hash.
 const OUTPUT_BYTES: usize = 32;
 
-thread_local! {
-    /// This thread's Argon2 working memory, kept from one hash to the next. Allocating and freeing the 19 MiB for
-    /// every hash let the allocator hand it back to the kernel, and the next hash page-faulted it in and zeroed it
-    /// again: one hash took either ~20 or ~30 ms depending on the allocator's state (BENCHMARKS.md), a difference
-    /// that showed in timing comparisons and in peak memory. Hashes run on the few blocking threads tokio keeps,
-    /// so a process keeps a few such blocks at most. Argon2 writes every block before it reads it, so what a block
-    /// held before never reaches a result.
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Argon2 working memory, kept from one hash to the next, most recently used last. Allocating and freeing the
+/// 19 MiB for every hash let the allocator hand it back to the kernel, and the next hash page-faulted it in and
+/// zeroed it again: one hash took either ~20 or ~30 ms depending on the allocator's state (BENCHMARKS.md).
+///
+/// A pool rather than a block per blocking thread (as before): tokio stops a blocking thread after 10 s idle, and a
+/// thread's block went with it, so on a warm Lambda instance whose requests come more than 10 s apart, every hash
+/// page-faulted a fresh block in again. The pool's blocks outlive the threads; it holds as many as hashes ever ran at
+/// once (one in a Lambda instance, which serves one request at a time), not one per thread tokio ever started, and
+/// hands out the one the last hash used, the likeliest to be still in cache. Argon2 writes every block before it
+/// reads it, so what a block held before never reaches a result.
+static BLOCKS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
-/// Runs Argon2 with `argon2`'s parameters into `out`, on this thread's kept memory. Memory for more than the
-/// current cost (an older hash within the caps) is allocated for that computation alone.
+/// Runs Argon2 with `argon2`'s parameters into `out`, on kept memory. Memory for more than the current cost (an
+/// older hash within the caps) is allocated for that computation alone.
 fn compute(
     argon2: &Argon2<'_>,
     password: &[u8],
@@ -64,12 +65,18 @@ fn compute(
     if count > M_COST_KIB as usize {
         return argon2.hash_password_into(password, salt, out);
     }
-    BLOCKS.with_borrow_mut(|blocks| {
-        if blocks.len() < count {
-            blocks.resize(count, Block::new());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..count])
-    })
+    // A poisoned lock only means a hash panicked while it held the list; the list itself is still whole.
+    let taken = BLOCKS.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    let mut blocks = taken.unwrap_or_default();
+    if blocks.len() < count {
+        blocks.resize(count, Block::new());
+    }
+    let result = argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..count]);
+    BLOCKS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(blocks);
+    result
 }
 
 /// Whether `password` hashes to `phc`'s output under `phc`'s own algorithm, version, parameters and salt, compared
