@@ -100,7 +100,7 @@ deploy-prebuilt: deploy-tools ## Deploy ENV from the functions already in target
 	infra/deploy $(ENV) $(DEPLOY_FLAGS)
 
 # Benchmarks (issue 6): criterion in-process, list scaling, cold start, sizes, peak memory and HTTP load through
-# `cargo lambda watch` with wrk (installed with apt-get if missing). Not part of `make test`: it takes 20-40 minutes.
+# `cargo lambda watch` with wrk (installed with apt-get if missing). Not part of `make test`: it takes about an hour in a fresh clone.
 # BENCH_PARTS picks parts (sizes criterion coldstart http). BENCHMARKS.md explains the figures.
 .PHONY: bench
 bench: tools lambda-binaries ## Measure speed, cold start, size and memory into target/bench/report.md; not in `make test`
