@@ -32,20 +32,7 @@ pub fn wait_unless_terminated(
             return Ok(Some(status));
         }
         if flag.load(Ordering::Relaxed) {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && child.try_wait()?.is_none() {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.wait();
+            stop_group(child, Duration::from_secs(5));
             return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -111,10 +98,7 @@ pub fn free_port() -> u16 {
 
 /// Stops `child` and its whole process group (it must lead one: `process_group(0)`): SIGTERM, up to `grace` for it to
 /// exit, then SIGKILL, and reaps it. For drops: errors are ignored.
-pub fn stop_group(child: &mut std::process::Child, grace: std::time::Duration) {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
+pub fn stop_group(child: &mut Child, grace: Duration) {
     let group = format!("-{}", child.id());
     let _ = Command::new("kill")
         .args(["-TERM", "--", &group])
