@@ -464,48 +464,59 @@ fn paired(runtime: &tokio::runtime::Runtime, fixture: &Fixture) {
     let state = &fixture.state;
     let password = Password::parse(PASSWORD, &[]).unwrap();
     let mut registered = 0u64;
-    let register_pairs = runtime.block_on(async {
-        let mut pairs = Vec::with_capacity(PAIRS);
-        for pair in 0..PAIRS {
+    let register_pairs = runtime.block_on(interleaved(
+        || {
             registered += 1;
             let request = register_request(&format!("paired-{registered}"));
-            let request_first = pair % 2 == 0;
-            let mut hash = Duration::ZERO;
-            if !request_first {
-                hash = timed(state.hasher.hash(&password)).await.1;
+            async move {
+                let response = register(state, request).await;
+                assert_eq!(response.status(), StatusCode::CREATED);
             }
-            let (response, handler) = timed(register(state, request)).await;
-            assert_eq!(response.status(), StatusCode::CREATED);
-            if request_first {
-                hash = timed(state.hasher.hash(&password)).await.1;
-            }
-            pairs.push((handler, hash));
-        }
-        pairs
-    });
+        },
+        || async {
+            let _ = state.hasher.hash(&password).await;
+        },
+    ));
     write_pairs("register_vs_argon2_hash", &register_pairs);
-    let auth_pairs = runtime.block_on(async {
-        let mut pairs = Vec::with_capacity(PAIRS);
-        for pair in 0..PAIRS {
-            let verify = || {
-                let secret = SecretString::from(PASSWORD.to_owned());
-                state.hasher.verify(secret, Some(&fixture.login_hash))
-            };
-            let request_first = pair % 2 == 0;
-            let mut verification = Duration::ZERO;
-            if !request_first {
-                verification = timed(verify()).await.1;
+    let auth_pairs = runtime.block_on(interleaved(
+        || {
+            let request = login_request();
+            async move {
+                let response = log_in(state, request).await;
+                assert_eq!(response.status(), StatusCode::OK);
             }
-            let (response, handler) = timed(log_in(state, login_request())).await;
-            assert_eq!(response.status(), StatusCode::OK);
-            if request_first {
-                verification = timed(verify()).await.1;
+        },
+        || {
+            let secret = SecretString::from(PASSWORD.to_owned());
+            async move {
+                let _ = state.hasher.verify(secret, Some(&fixture.login_hash)).await;
             }
-            pairs.push((handler, verification));
-        }
-        pairs
-    });
+        },
+    ));
     write_pairs("auth_vs_argon2_verify", &auth_pairs);
+}
+
+/// [`PAIRS`] pairs of (`request`'s time, `alone`'s time), the request first in every other pair.
+async fn interleaved<R, A>(
+    mut request: impl FnMut() -> R,
+    mut alone: impl FnMut() -> A,
+) -> Vec<(Duration, Duration)>
+where
+    R: Future<Output = ()>,
+    A: Future<Output = ()>,
+{
+    let mut pairs = Vec::with_capacity(PAIRS);
+    for pair in 0..PAIRS {
+        let (first, second) = if pair % 2 == 0 {
+            let handler = timed(request()).await.1;
+            (handler, timed(alone()).await.1)
+        } else {
+            let argon2 = timed(alone()).await.1;
+            (timed(request()).await.1, argon2)
+        };
+        pairs.push((first, second));
+    }
+    pairs
 }
 
 async fn timed<T>(call: impl Future<Output = T>) -> (T, Duration) {
