@@ -42,8 +42,8 @@ from DYNAMODB_ENDPOINT (run under infra/with-moto).
   --warm N      invocations after the first, per cold start, before VmHWM is read (default 50, at least 2)
   --out FILE    also write the markdown table to FILE
   --admin PATH  the vimcar-admin command that creates the table and the login user (default target/debug/vimcar-admin)
-  --table NAME  DynamoDB table for the functions but register (default vimcar-coldstart); each register run gets an empty
-                table NAME-<nonce>-register-<run>
+  --table NAME  DynamoDB table for the functions but register and delete-account (default vimcar-coldstart); each of
+                their runs gets a table of its own, NAME-<nonce>-<function>-<run>
   --env NAME=VALUE  one more variable for the bootstraps, or a different value (e.g. MALLOC_ARENA_MAX=2)
   --unset NAME  a variable the bootstraps do not get (e.g. VIMCAR_SECRET, with --env VIMCAR_SECRET_ID=...)";
 
@@ -104,20 +104,6 @@ fn run() -> Result<()> {
         .unwrap_or_else(|| "unknown".to_owned());
     let api = RuntimeApi::start()?;
     let mut events = Events::new(&nonce, &login)?;
-    // Each deletion ends an account for good: delete-account gets one of its own per invocation.
-    if let Some((function, bootstrap)) = functions
-        .iter()
-        .find(|(function, _)| function.name() == vimcar::routes::DELETE_ACCOUNT.name)
-    {
-        let count = options.runs * (options.warm + 1);
-        eprintln!("coldstart: preparing {count} accounts for delete-account");
-        let env = bootstrap_env(*function, bootstrap, &api, &storage);
-        events.prepare_deletions(setup::deletable_accounts(
-            &env,
-            &format!("csdel{nonce}"),
-            count,
-        )?);
-    }
     let mut reports = Vec::new();
     for (function, bootstrap) in &functions {
         let mut samples = Vec::with_capacity(options.runs);
@@ -125,16 +111,31 @@ fn run() -> Result<()> {
             // Each register run gets an empty table of its own, so that every run starts from the same state. One
             // shared table would grow by a user per invocation, and moto copies a whole table for every item of a
             // transaction: registrations would slow down run after run, until they exceeded the SDK's attempt
-            // timeout.
-            let storage = if function.is_register() {
-                let table = format!("{}-{nonce}-register-{run}", options.table);
+            // timeout. delete-account's runs get one each too, for the same reason: its accounts, one per
+            // invocation, made in one table (a thousand of them) slow moto's transactions past that timeout, and
+            // the SDK's retry of a registration that did land then finds its id taken (moto ignores
+            // ClientRequestToken, which makes the retry harmless in DynamoDB).
+            let deletes = function.name() == vimcar::routes::DELETE_ACCOUNT.name;
+            let storage = if function.is_register() || deletes {
+                let table = format!("{}-{nonce}-{}-{run}", options.table, function.name());
                 let storage = storage_env(&endpoint, &table);
                 setup::create_table(&options.admin, &storage)?;
                 storage
             } else {
                 storage.clone()
             };
-            let mut env = bootstrap_env(*function, bootstrap, &api, &storage);
+            let base = bootstrap_env(*function, bootstrap, &api, &storage);
+            if deletes {
+                // Each deletion ends an account for good: every invocation gets one of its own.
+                let accounts = setup::deletable_accounts(
+                    &base,
+                    &format!("csdel{nonce}r{run}"),
+                    options.warm + 1,
+                )
+                .map_err(|e| format!("{} run {run}: preparing accounts: {e}", function.name()))?;
+                events.prepare_deletions(accounts);
+            }
+            let mut env = base;
             env.retain(|(name, _)| {
                 options.env.iter().all(|(extra, _)| extra != name) && !options.unset.contains(name)
             });
@@ -158,8 +159,8 @@ fn run() -> Result<()> {
 
     let context = format!(
         "Cold starts of the native release bootstraps on {} ({} cores, load average {} before the runs), DynamoDB \
-         on {endpoint}: {} runs per function, each 1 cold + {} warm invocations (register: each run on an empty table); \
-         memory sizes as in template.yaml.",
+         on {endpoint}: {} runs per function, each 1 cold + {} warm invocations (register and delete-account: each \
+         run on a table of its own); memory sizes as in template.yaml.",
         std::env::consts::ARCH,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_average,

@@ -67,6 +67,11 @@ fn run(admin: &Path, env: &[(String, String)], args: &[&str], stdin: Option<&str
 /// Registers `count` users `PREFIX-N` with [`PASSWORD`] and logs each in, in-process, with the configuration that
 /// `env` gives the functions: the access tokens of accounts that delete-account may each delete once. Done before
 /// any measurement, on a runtime of its own.
+///
+/// A thousand registrations meet the odd moto stall longer than the SDK's 2 s attempt timeout. The SDK then retries,
+/// and if the first attempt did land, the retry finds the user's id taken: DynamoDB would answer it from the
+/// transaction's ClientRequestToken, moto ignores that. So a failed registration is checked for having landed, and
+/// each step is tried up to [`ATTEMPTS`] times, before the harness gives up on the set-up.
 pub fn deletable_accounts(
     env: &[(String, String)],
     prefix: &str,
@@ -95,20 +100,45 @@ pub fn deletable_accounts(
         let mut tokens = Vec::with_capacity(count);
         for n in 0..count {
             let name = format!("{prefix}-{n}");
-            let new_user = NewUser {
-                username: Username::parse(&name)?,
-                email: Email::parse(&format!("{name}@example.com"))?,
-                password: Some(Password::trusted(PASSWORD.to_owned().into())),
+            let username = Username::parse(&name)?;
+            let mut attempt = 1;
+            loop {
+                let new_user = NewUser {
+                    username: username.clone(),
+                    email: Email::parse(&format!("{name}@example.com"))?,
+                    password: Some(Password::trusted(PASSWORD.to_owned().into())),
+                };
+                let Err(error) = register(&*state.users, &state.hasher, new_user).await else {
+                    break;
+                };
+                if matches!(state.users.credentials(&username).await, Ok(Some(_))) {
+                    break;
+                }
+                if attempt == ATTEMPTS {
+                    return Err(format!("registering {name}: {error}").into());
+                }
+                attempt += 1;
+            }
+            let mut attempt = 1;
+            let pair = loop {
+                let login = LogIn {
+                    username: name.clone(),
+                    password: PASSWORD.to_owned().into(),
+                    source: Source::Unknown,
+                };
+                match log_in(&state, login).await {
+                    Ok(pair) => break pair,
+                    Err(error) if attempt == ATTEMPTS => {
+                        return Err(format!("logging {name} in: {error}").into());
+                    }
+                    Err(_) => attempt += 1,
+                }
             };
-            register(&*state.users, &state.hasher, new_user).await?;
-            let attempt = LogIn {
-                username: name,
-                password: PASSWORD.to_owned().into(),
-                source: Source::Unknown,
-            };
-            let pair = log_in(&state, attempt).await?;
             tokens.push(pair.tokens.access.token.expose_secret().to_owned());
         }
         Ok(tokens)
     })
 }
+
+/// Tries of each set-up step in [`deletable_accounts`].
+const ATTEMPTS: u32 = 3;
