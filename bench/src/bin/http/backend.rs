@@ -208,11 +208,12 @@ fn measure_all(
             ("sqlite", "logout") => 3000,
             ("sqlite", "change-password") => 80,
             ("sqlite", _) => 150,
-            // moto slows as its table grows, and each session is a transaction: more than this many and making
-            // them runs into the SDK's timeouts.
+            // moto slows as its table grows (it copies the table for each item of a transaction), and each
+            // credential is a transaction: above what moto serves (2026-12-07: logout 10-29 req/s, a password
+            // change 3-7, a deletion 3-5), so the table stays small and making them stays short.
             (_, "logout") => 40,
-            (_, "change-password") => 20,
-            _ => 20,
+            (_, "change-password") => 12,
+            _ => 10,
         };
         per_second * seconds
     };
@@ -269,7 +270,11 @@ fn measure_all(
             &["get", flask_token],
         )?);
     }
-    figures.push(measure("GET /api/users?limit=1000", &["get", &token])?);
+    // The original's payload, for the comparison beside SQLite. On moto a Query reads every item of the table, and
+    // a page of 1,000 takes about the store's whole-call budget (5 s): a measure of moto, which answers 503 at times.
+    if backend == "sqlite" {
+        figures.push(measure("GET /api/users?limit=1000", &["get", &token])?);
+    }
     figures.push(measure("GET /api/users", &["get", &token])?);
 
     // Before the logins: each begins a session, and past 25 a user's oldest session (the token's) ends.

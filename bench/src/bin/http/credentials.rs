@@ -19,6 +19,10 @@ use crate::seed::Store;
 /// Sessions per user for logout and refresh (a user may hold 25: `MAX_SESSIONS_PER_USER`).
 const SESSIONS_PER_USER: usize = 20;
 
+/// Tries of each session's creation: moto now and then stalls past the SDK's timeouts, and a transaction that landed
+/// before its answer was lost fails its retry's conditions (moto ignores the idempotency token).
+const ATTEMPTS: u32 = 3;
+
 /// Which token of each session a file holds.
 #[derive(Clone, Copy)]
 pub enum Token {
@@ -80,12 +84,7 @@ impl Issuer {
                     if written == sessions {
                         break 'users;
                     }
-                    let session = Session::begin(user.id, state.clock.now(), &state.session_policy);
-                    if !state.sessions.create(&session).await? {
-                        return Err(
-                            format!("no session for {}: the user is missing", user.id).into()
-                        );
-                    }
+                    let session = begin_session(state, user).await?;
                     let secret = match token {
                         Token::Access => state.tokens.issue(user.id, session.id)?.token,
                         Token::Refresh => state.refresh_key.sign(&session.current_token()),
@@ -98,5 +97,27 @@ impl Issuer {
         })?;
         out.flush()?;
         Ok(())
+    }
+}
+
+/// Begins a session for `user` (stored just before), a fresh one per try: one whose creation failed may still have
+/// landed, and is then left behind, unused (a user holds 20 of the 25 it may have).
+async fn begin_session(state: &AppState, user: &User) -> Result<Session> {
+    let mut attempt = 1;
+    loop {
+        let session = Session::begin(user.id, state.clock.now(), &state.session_policy);
+        let failure = match state.sessions.create(&session).await {
+            Ok(true) => return Ok(session),
+            Ok(false) => "the user is missing or its sessions kept changing".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        if attempt == ATTEMPTS {
+            return Err(format!(
+                "no session for {} after {ATTEMPTS} tries: {failure}",
+                user.id
+            )
+            .into());
+        }
+        attempt += 1;
     }
 }

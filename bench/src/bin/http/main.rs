@@ -18,7 +18,7 @@
 //! the login user; then the routes that spend a credential (refresh, logout, password change, delete), each on
 //! credentials made in-process just before its run (`credentials.rs`); then BENCH_USERS more users (default 1000)
 //! are stored through the user store (not through the API: a thousand Argon2 hashes would take minutes on moto), and
-//! GET /api/users (the default page and `?limit=1000`), me, a user by id, the JWKS and POST /auth run.
+//! GET /api/users (the default page, and `?limit=1000` on SQLite), me, a user by id, the JWKS and POST /auth run.
 //! BENCH_INSTANCES (default 2, one per core, as Lambda would scale out) instances of each function serve requests;
 //! with fewer instances than connections, requests queue in the emulator.
 //!
@@ -218,9 +218,19 @@ fn run_all(functions: &Path, out: Option<PathBuf>, settings: &Settings) -> Resul
              function's answer"
         );
     }
+    if figures
+        .iter()
+        .any(|f| f.unavailable != 0 && f.backend == "dynamodb")
+    {
+        eprintln!(
+            "bench-http: warning: some functions answered 503 on moto (their storage missed its budget; see the table)"
+        );
+    }
     let failed: Vec<&Figures> = figures
         .iter()
-        .filter(|f| f.non2xx != 0 || f.socket_errors != 0)
+        .filter(|f| {
+            f.non2xx != 0 || f.socket_errors != 0 || (f.unavailable != 0 && f.backend != "dynamodb")
+        })
         .collect();
     if failed.is_empty() && failed_backends.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -232,7 +242,7 @@ fn run_all(functions: &Path, out: Option<PathBuf>, settings: &Settings) -> Resul
         );
     }
     eprintln!(
-        "bench-http: some requests failed (non-2xx answers from the functions, or socket errors):"
+        "bench-http: some requests failed (non-2xx answers from the functions, 503s on SQLite, or socket errors):"
     );
     for figures in failed {
         eprintln!("{}", figures.tsv());

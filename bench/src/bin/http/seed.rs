@@ -11,6 +11,9 @@ use vimcar::users::{Email, PasswordHash, Skeleton, User, UserStore, UserStoreExt
 
 use crate::Result;
 
+/// Tries of each batch of the seeding.
+const BATCH_ATTEMPTS: u32 = 3;
+
 /// The store the functions are configured for, on a runtime of its own (nothing runs on it while wrk measures).
 pub struct Store {
     runtime: Runtime,
@@ -98,8 +101,19 @@ impl Store {
                         .iter()
                         .flat_map(|user| user_items(user, hash, &Skeleton::of(&user.username)))
                         .collect();
+                    // Puts are idempotent: a batch whose answer moto lost (it stalls past the SDK's timeouts now
+                    // and then) is written again.
                     for batch in items.chunks(BATCH_WRITE_ITEMS) {
-                        store.put_batch(batch.to_vec()).await?;
+                        let mut attempt = 1;
+                        while let Err(error) = store.put_batch(batch.to_vec()).await {
+                            if attempt == BATCH_ATTEMPTS {
+                                return Err(format!(
+                                    "storing users after {BATCH_ATTEMPTS} tries: {error}"
+                                )
+                                .into());
+                            }
+                            attempt += 1;
+                        }
                     }
                 }
             }
