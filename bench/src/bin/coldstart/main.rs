@@ -102,6 +102,7 @@ fn run() -> Result<()> {
         .ok()
         .and_then(|text| text.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned());
+    let certificates = lambda_like_certificates()?;
     let api = RuntimeApi::start()?;
     let mut events = Events::new(&nonce, &login)?;
     let mut reports = Vec::new();
@@ -124,7 +125,8 @@ fn run() -> Result<()> {
             } else {
                 storage.clone()
             };
-            let base = bootstrap_env(*function, bootstrap, &api, &storage);
+            let mut base = bootstrap_env(*function, bootstrap, &api, &storage);
+            base.extend_from_slice(&certificates);
             if deletes {
                 // Each deletion ends an account for good: every invocation gets one of its own.
                 let accounts = setup::deletable_accounts(
@@ -160,12 +162,18 @@ fn run() -> Result<()> {
     let context = format!(
         "Cold starts of the native release bootstraps on {} ({} cores, load average {} before the runs), DynamoDB \
          on {endpoint}: {} runs per function, each 1 cold + {} warm invocations (register and delete-account: each \
-         run on a table of its own); memory sizes as in template.yaml.",
+         run on a table of its own); memory sizes as in template.yaml; {}.",
         std::env::consts::ARCH,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_average,
         options.runs,
-        options.warm
+        options.warm,
+        match certificates.first() {
+            Some((_, bundle)) => format!(
+                "root certificates from {bundle} alone (one bundle, as provided.al2023 keeps them)"
+            ),
+            None => "root certificates wherever the machine keeps them".to_owned(),
+        }
     );
     let table = report::markdown(&reports, &context);
     print!("{table}");
@@ -220,6 +228,30 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options> {
         return Err(USAGE.into());
     }
     Ok(options)
+}
+
+/// The machine's CA bundle alone as the bootstraps' root certificates (`SSL_CERT_FILE`, with `SSL_CERT_DIR` an empty
+/// directory), as a function finds them in Lambda: the SDK's HTTPS client loads the platform's roots while the
+/// function starts (rustls-native-certs), and provided.al2023 keeps them in one bundle, while Debian's
+/// /etc/ssl/certs also holds every certificate again as a file of its own, which tripled the init's CPU time here
+/// (BENCHMARKS.md, "Init CPU"). Empty when no bundle is found: then the bootstraps look where the machine keeps them.
+/// `--unset SSL_CERT_DIR --unset SSL_CERT_FILE` measures that instead.
+fn lambda_like_certificates() -> Result<Vec<(String, String)>> {
+    const BUNDLES: [&str; 4] = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/cert.pem",
+    ];
+    let Some(bundle) = BUNDLES.into_iter().find(|path| Path::new(path).is_file()) else {
+        return Ok(Vec::new());
+    };
+    let empty = std::env::temp_dir().join("vimcar-coldstart-no-certificate-dir");
+    std::fs::create_dir_all(&empty)?;
+    Ok(vec![
+        ("SSL_CERT_FILE".to_owned(), bundle.to_owned()),
+        ("SSL_CERT_DIR".to_owned(), empty.display().to_string()),
+    ])
 }
 
 /// What both the admin command and the bootstraps need to reach the table.

@@ -12,6 +12,9 @@ pub struct Sample {
     /// From just before the spawn to the runtime's first `GET .../invocation/next`: process start, configuration,
     /// SDK client, hasher and keys.
     pub ready: Duration,
+    /// The CPU time the bootstrap had used by then, over all its threads: the part of `ready` that a smaller CPU
+    /// share slows down (the rest is exec, page-ins and the harness's own answer).
+    pub ready_cpu: Duration,
     /// From just before the spawn to the first `POST .../response`.
     pub first_response: Duration,
     /// From handing over the first event to its response: lazy set-up (the first connection to DynamoDB) included.
@@ -34,10 +37,10 @@ pub fn markdown(reports: &[FunctionReport], context: &str) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{context}\n");
     text.push_str(
-        "| function | bootstrap | exec → /next | exec → 1st response | 1st invocation | 2nd invocation | \
+        "| function | bootstrap | exec → /next | init CPU | exec → 1st response | 1st invocation | 2nd invocation | \
          later invocations | VmHWM p50 / max |\n",
     );
-    text.push_str("|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    text.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for report in reports {
         let pick = |f: fn(&Sample) -> Duration| -> Vec<Duration> {
             report.samples.iter().map(f).collect()
@@ -56,10 +59,11 @@ pub fn markdown(reports: &[FunctionReport], context: &str) -> String {
         peaks.sort_unstable();
         let _ = writeln!(
             text,
-            "| {} | {:.1} MiB | {} | {} | {} | {} | {} | {} / {} |",
+            "| {} | {:.1} MiB | {} | {} | {} | {} | {} | {} | {} / {} |",
             report.name,
             mib(report.bootstrap_bytes, 1024 * 1024),
             summary(pick(|s| s.ready)),
+            summary(pick(|s| s.ready_cpu)),
             summary(pick(|s| s.first_response)),
             summary(pick(|s| s.first_invocation)),
             summary(second),
@@ -89,6 +93,8 @@ pub fn markdown(reports: &[FunctionReport], context: &str) -> String {
     text.push_str(
         "\nTimes in ms as p50 / p90 / min over every run (later invocations: over all of them). exec → /next is \
          process start to the runtime's first request for an event (configuration, SDK client, hasher, keys); \
+         init CPU is the CPU time the process had used by then, over all its threads (what a smaller CPU share \
+         slows down); \
          1st invocation is event handed over → response, so it includes lazy set-up such as the first DynamoDB \
          connection; VmHWM is the peak resident set after the last invocation.\n",
     );
@@ -158,6 +164,7 @@ mod tests {
     fn the_table_has_a_row_per_function() {
         let sample = Sample {
             ready: Duration::from_millis(3),
+            ready_cpu: Duration::from_millis(2),
             first_response: Duration::from_millis(9),
             first_invocation: Duration::from_millis(6),
             warm: vec![Duration::from_millis(2), Duration::from_millis(1)],
@@ -170,7 +177,9 @@ mod tests {
         };
         let table = markdown(&[report], "context");
         assert!(
-            table.contains("| auth | 3.0 MiB | 3.00 / 3.00 / 3.00 | 9.00 / 9.00 / 9.00 |"),
+            table.contains(
+                "| auth | 3.0 MiB | 3.00 / 3.00 / 3.00 | 2.00 / 2.00 / 2.00 | 9.00 / 9.00 / 9.00 |"
+            ),
             "{table}"
         );
         assert!(table.contains("| 10.0 MiB / 10.0 MiB |"), "{table}");
