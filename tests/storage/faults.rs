@@ -267,6 +267,27 @@ async fn a_deletion_whose_answer_is_lost_has_deleted_the_whole_user() {
     assert_eq!(app.me(&bob_tokens.access).await.status(), 200);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_whose_first_answer_is_lost_is_retried_and_stored_once() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(moto.addr()).await;
+    let table = TestTable::create(&proxy.url()).await;
+    let app = TestApp::new(Arc::new(table.users.clone()));
+
+    // The transaction lands and its answer is lost; the SDK sends it again with the same ClientRequestToken, which
+    // DynamoDB (and infra/moto-server) answers as it answered the first: not a conflict with the user just stored.
+    proxy.fail(Fault::LoseFirstAnswer, TRANSACTION);
+    let response = timed(app.register("alice")).await;
+    assert_eq!(proxy.hits(), 1, "the registration's first answer was lost");
+    assert_eq!(response.status(), 201, "{}", json(&response));
+    let stored = table.assert_only_whole_users().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].username.as_str(), "alice");
+    app.log_in_pair("alice").await;
+    // Another registration of the same name is still a conflict: only the retry was answered as before.
+    assert_eq!(app.register("alice").await.status(), 409);
+}
+
 /// What an import left: the users stored (whole, or the check fails) and the ids whose import is recorded.
 async fn imported_state(table: &TestTable) -> (Vec<String>, BTreeSet<String>) {
     let users = table.assert_only_whole_users().await;

@@ -116,6 +116,9 @@ pub enum Fault {
     /// The server receives the request and answers it, and the connection is closed before the client reads the
     /// answer: the request took effect, and the client cannot know.
     LoseAnswer,
+    /// [`LoseAnswer`](Self::LoseAnswer) for the first request it hits; the proxy then forwards every request again,
+    /// so the client's retry goes through.
+    LoseFirstAnswer,
 }
 
 /// Whether `haystack` contains `needle`.
@@ -219,18 +222,23 @@ async fn forward(
             }
             let mut window = std::mem::take(&mut tail);
             window.extend_from_slice(&buffer[..read]);
-            let hit = fault
-                .lock()
-                .unwrap()
-                .as_ref()
-                .filter(|(_, marker)| contains(&window, marker.as_bytes()))
-                .map(|(fault, _)| *fault);
+            let hit = {
+                let mut fault = fault.lock().unwrap();
+                let hit = fault
+                    .as_ref()
+                    .filter(|(_, marker)| contains(&window, marker.as_bytes()))
+                    .map(|(fault, _)| *fault);
+                if hit == Some(Fault::LoseFirstAnswer) {
+                    *fault = None;
+                }
+                hit
+            };
             match hit {
                 Some(Fault::Refuse) => {
                     hits.fetch_add(1, Ordering::SeqCst);
                     return Err(std::io::Error::other("refused by the proxy"));
                 }
-                Some(Fault::LoseAnswer) => {
+                Some(Fault::LoseAnswer | Fault::LoseFirstAnswer) => {
                     hits.fetch_add(1, Ordering::SeqCst);
                     lose_answer.store(true, Ordering::SeqCst);
                 }
