@@ -456,6 +456,8 @@ const PAIRS: usize = 300;
 /// two benchmarks seconds apart (the same hash benchmark: 34 and then 38 ms), so subtracting two medians cannot tell
 /// the overhead apart from the drift; a pair's two calls run within milliseconds of each other. Writes
 /// `<target>/criterion/paired/<name>.json` (every pair's two times, in ns) for `infra/bench-criterion-report`.
+/// Then register's Argon2-free parts, each timed right after a hash and again at once (`*_after_argon2`): a request
+/// runs them with cold caches, criterion's loops with warm ones.
 /// Runs when no benchmark filter is given or when the filter names `paired`.
 fn paired(runtime: &tokio::runtime::Runtime, fixture: &Fixture) {
     if !filter_allows("paired") {
@@ -477,7 +479,11 @@ fn paired(runtime: &tokio::runtime::Runtime, fixture: &Fixture) {
             let _ = state.hasher.hash(&password).await;
         },
     ));
-    write_pairs("register_vs_argon2_hash", &register_pairs);
+    write_pairs(
+        "register_vs_argon2_hash",
+        &register_pairs,
+        ("request", "Argon2 alone"),
+    );
     let auth_pairs = runtime.block_on(interleaved(
         || {
             let request = login_request();
@@ -493,7 +499,57 @@ fn paired(runtime: &tokio::runtime::Runtime, fixture: &Fixture) {
             }
         },
     ));
-    write_pairs("auth_vs_argon2_verify", &auth_pairs);
+    write_pairs(
+        "auth_vs_argon2_verify",
+        &auth_pairs,
+        ("request", "Argon2 alone"),
+    );
+
+    // Register's Argon2-free parts where a request runs them: each right after an Argon2 computation, which has swept
+    // the caches through its 19 MiB, then again at once, as criterion's loops run them (their data in cache). The
+    // strength estimate reads zxcvbn's dictionaries; the insert, SQLite's pages.
+    let mut parse_pairs = Vec::with_capacity(PAIRS);
+    let mut insert_pairs = Vec::with_capacity(PAIRS);
+    let parse = || {
+        NewUser::parse(
+            black_box(Some("bench-parse")),
+            Some("bench-parse@example.com"),
+            Some(PASSWORD),
+            PasswordRule::Required,
+        )
+        .unwrap()
+    };
+    let mut inserted = 0u64;
+    let mut insert = || {
+        inserted += 1;
+        let name = format!("cold-insert-{inserted}");
+        let user = User::new(
+            Username::parse(&name).unwrap(),
+            Email::parse(&format!("{name}@example.com")).unwrap(),
+        );
+        async move {
+            state
+                .users
+                .insert(&user, Some(&fixture.login_hash))
+                .await
+                .unwrap();
+        }
+    };
+    runtime.block_on(async {
+        for _ in 0..PAIRS {
+            let _ = state.hasher.hash(&password).await;
+            let cold = timed(async { parse() }).await.1;
+            let hot = timed(async { parse() }).await.1;
+            parse_pairs.push((cold, hot));
+            let _ = state.hasher.hash(&password).await;
+            let cold = timed(insert()).await.1;
+            let hot = timed(insert()).await.1;
+            insert_pairs.push((cold, hot));
+        }
+    });
+    let labels = ("after an Argon2 hash", "again at once");
+    write_pairs("new_user_parse_after_argon2", &parse_pairs, labels);
+    write_pairs("user_insert_after_argon2", &insert_pairs, labels);
 }
 
 /// [`PAIRS`] pairs of (`request`'s time, `alone`'s time), the request first in every other pair.
@@ -525,7 +581,8 @@ async fn timed<T>(call: impl Future<Output = T>) -> (T, Duration) {
     (value, start.elapsed())
 }
 
-fn write_pairs(name: &str, pairs: &[(Duration, Duration)]) {
+/// Writes `pairs` (each the time of the first call named in `labels` and of the second) and prints their medians.
+fn write_pairs(name: &str, pairs: &[(Duration, Duration)], labels: (&str, &str)) {
     let median = |mut values: Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
@@ -535,8 +592,10 @@ fn write_pairs(name: &str, pairs: &[(Duration, Duration)]) {
     let argon2 = median(pairs.iter().map(|(_, a)| ms(a)).collect());
     let difference = median(pairs.iter().map(|(h, a)| ms(h) - ms(a)).collect());
     println!(
-        "paired/{name}: {} pairs, request p50 {handler:.2} ms, Argon2 alone p50 {argon2:.2} ms, median difference {difference:+.2} ms",
-        pairs.len()
+        "paired/{name}: {} pairs, {} p50 {handler:.3} ms, {} p50 {argon2:.3} ms, median difference {difference:+.3} ms",
+        pairs.len(),
+        labels.0,
+        labels.1
     );
     let directory = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
